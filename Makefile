@@ -1,0 +1,51 @@
+# fleetops.ecs_anywhere developer entry points. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+# The working tree is exposed as fleetops.ecs_anywhere through a link in this path.
+COLLECTIONS_ROOT := $(VENV)/collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_ROOT)
+export PATH := $(BIN):$(PATH)
+HOSTS ?= 3
+
+.PHONY: help venv sanity lint unit changelog-lint build test demo lab-up lab-down
+
+help:
+	@echo "make demo   - bring up the lab and roll ECS Anywhere out on it"
+	@echo "make test   - everything CI runs (sanity, lint, unit, lab suites)"
+	@echo "make venv | sanity | lint | unit | build | lab-up HOSTS=N | lab-down"
+
+$(BIN)/activate: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	mkdir -p $(COLLECTIONS_ROOT)/ansible_collections/fleetops
+	ln -sfn $(CURDIR) $(COLLECTIONS_ROOT)/ansible_collections/fleetops/ecs_anywhere
+	touch $@
+
+venv: $(BIN)/activate
+
+sanity: venv
+	hack/sanity.sh
+
+lint: venv
+	$(BIN)/ansible-lint --profile production
+	$(BIN)/antsibull-changelog lint
+
+unit: venv
+	$(BIN)/pytest tests/unit
+
+build: venv
+	hack/build.sh
+
+test: sanity lint build unit
+
+demo: venv
+	@echo "make demo: will bring up a 3-host lab and run playbooks/rollout.yml (not built yet)"
+
+lab-up: venv
+	$(BIN)/python -m lab up --hosts $(HOSTS)
+
+lab-down: venv
+	$(BIN)/python -m lab down
