@@ -10,7 +10,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_ROOT)
 export PATH := $(BIN):$(PATH)
 HOSTS ?= 3
 
-.PHONY: help venv sanity lint unit changelog-lint build test demo lab-up lab-down
+.PHONY: help host-deps venv sanity lint unit build test demo lab-up lab-down
 
 help:
 	@echo "make demo   - bring up the lab and roll ECS Anywhere out on it"
@@ -26,6 +26,9 @@ $(BIN)/activate: requirements-dev.txt
 
 venv: $(BIN)/activate
 
+host-deps:
+	hack/host-deps.sh
+
 sanity: venv
 	hack/sanity.sh
 
@@ -37,9 +40,11 @@ unit: venv
 	$(BIN)/pytest tests/unit
 
 build: venv
-	hack/build.sh
+	hack/check-build.sh
 
-test: sanity lint build unit
+# pytest runs last so that CI's output ends with its summary line.
+test: host-deps sanity lint build
+	$(BIN)/pytest tests/unit $(wildcard tests/lab)
 
 demo: venv
 	@echo "make demo: will bring up a 3-host lab and run playbooks/rollout.yml (not built yet)"

@@ -1,0 +1,49 @@
+"""Names, addresses and paths of the lab fleet. One lab runs at a time on a machine."""
+import ipaddress
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Files other tools read (inventory, SSH key, ansible.cfg, lab.json): git-ignored, inside the repo.
+STATE_DIR = Path(os.environ.get("FLEETOPS_LAB_STATE_DIR", REPO_ROOT / "lab" / "state"))
+# Host root filesystems and SSH control sockets: outside the repo so linters never walk mounted trees,
+# and short, because a unix socket path must fit in 108 bytes.
+RUN_DIR = Path(os.environ.get("FLEETOPS_LAB_RUN_DIR", "/run/fleetops-lab"))
+# The debootstrap'd base survives `lab down`; it is rebuilt only when its recipe changes.
+CACHE_DIR = Path(os.environ.get("FLEETOPS_LAB_CACHE_DIR", "/var/cache/fleetops-lab"))
+
+NETNS = "fleetops-lab"
+NETNS_PATH = Path("/run/netns") / NETNS
+BRIDGE = "fllab0"
+SUBNET = ipaddress.ip_network("10.213.0.0/24")
+GATEWAY = SUBNET.network_address + 1
+FIRST_HOST = 11
+MAX_HOSTS = 200
+
+ENDPOINT_PORT = 4566
+REPO_PORT = 8080
+REGION = "us-east-1"
+DUMMY_ACCESS_KEY = "testing"
+DUMMY_SECRET_KEY = "testing"
+
+APT_SUITE = "bookworm"
+APT_COMPONENT = "main"
+KEY_NAME = "fleetops-lab-archive-key"
+
+
+def host_name(index):
+    """Name of the index-th host (1-based); also its nspawn machine name and inventory hostname."""
+    return f"lab-host-{index:02d}"
+
+
+def host_address(index):
+    return SUBNET.network_address + FIRST_HOST + index - 1
+
+
+def endpoint_url():
+    return f"http://{GATEWAY}:{ENDPOINT_PORT}"
+
+
+def repo_url():
+    return f"http://{GATEWAY}:{REPO_PORT}"
