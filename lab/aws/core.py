@@ -50,6 +50,8 @@ TARGET_SERVICES = {
 }
 
 _lock = threading.RLock()
+# Injected latency sleeps through this name, so tests can observe it without timing anything.
+_sleep = time.sleep
 _reset_hooks = []
 _routes = {}
 
@@ -374,7 +376,7 @@ def before_request(environ):
         elif failed:
             _state.injected[operation]["error"] += 1
     if rule["latency"]:
-        time.sleep(rule["latency"])
+        _sleep(rule["latency"])
     if throttled:
         return _error_response(environ, service, 400, _throttle_code(environ, service), "Rate exceeded")
     if failed:
