@@ -10,10 +10,12 @@ leaks=$(tar -tzf "$artifact" | grep -E '^(lab|\.venv|\.tmp|tests/output|tests/la
 if [ -n "$leaks" ]; then
   echo "FAIL: the artifact carries files that must stay out of it:"; echo "$leaks" | head -20; exit 1
 fi
+# Only the installed artifact may be visible, not the working tree that `make venv` links.
+export ANSIBLE_COLLECTIONS_PATH="$work/collections"
 "$top/.venv/bin/ansible-galaxy" collection install --offline --no-deps -p "$work/collections" "$artifact" >/dev/null
-listing=$(ANSIBLE_COLLECTIONS_PATH="$work/collections" "$top/.venv/bin/ansible-doc" -l fleetops.ecs_anywhere)
+listing=$("$top/.venv/bin/ansible-doc" -l fleetops.ecs_anywhere)
 echo "$listing"
-inventory=$(ANSIBLE_COLLECTIONS_PATH="$work/collections" "$top/.venv/bin/ansible-doc" -t inventory -l fleetops.ecs_anywhere)
+inventory=$("$top/.venv/bin/ansible-doc" -t inventory -l fleetops.ecs_anywhere)
 echo "$inventory"
 for plugin in "$top"/plugins/modules/*.py "$top"/plugins/inventory/*.py; do
   [ -e "$plugin" ] || continue
