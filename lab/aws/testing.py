@@ -11,7 +11,7 @@
 
 - ``.url``; ``.client(service, region=None, credentials=None, **config)``: a boto3 client for the lab with
   dummy credentials (or the given ``{"AccessKeyId", "SecretAccessKey", "SessionToken"}``), region
-  us-east-1 by default and NO botocore retries (``retries={"max_attempts": 1}``) so that counters and
+  us-east-1 by default and NO botocore retries (``retries={"total_max_attempts": 1}``) so that counters and
   injected faults are seen exactly; pass ``retries=...`` to change that.
 - Control API: ``.reset()``, ``.counters()`` (``{op: calls}``), ``.counters_detail()``, ``.reset_counters()``,
   ``.set_faults(operations, seed=None)``, ``.clear_faults()``, ``.clock(offset=None, advance=None)``,
@@ -86,7 +86,7 @@ class LabAWS:
 
     def client(self, service, region=None, credentials=None, **config):
         credentials = credentials or DUMMY_CREDENTIALS
-        config.setdefault("retries", {"max_attempts": 1, "mode": "standard"})
+        config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})
         return boto3.client(
             service, region_name=region or self.region, endpoint_url=self.url,
             aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
