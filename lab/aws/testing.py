@@ -1,6 +1,7 @@
 """In-process lab AWS endpoint for tests.
 
-``LabAWS`` serves moto plus the add-ons on a free 127.0.0.1 port from a thread::
+``LabAWS`` serves moto plus the add-ons on a free 127.0.0.1 port from a thread (``LabEndpoint(url)``
+is the same client side for an endpoint that runs elsewhere, e.g. ``python -m lab aws``)::
 
     with LabAWS() as lab:
         ssm = lab.client("ssm")
@@ -48,39 +49,16 @@ class LabAWSError(Exception):
     """A control or agent call answered with an unexpected status."""
 
 
-class LabAWS:
-    def __init__(self, host="127.0.0.1", port=0, region="us-east-1"):
-        self.host = host
-        self.port = port
+class LabEndpoint:
+    """Client side of a running lab endpoint at ``url``: boto3 clients, control API and agent calls."""
+
+    def __init__(self, url, region="us-east-1"):
+        self._url = url.rstrip("/")
         self.region = region
-        self._server = None
-        self._thread = None
-
-    # --- life cycle -----------------------------------------------------------------------------
-
-    def start(self):
-        self._server = server.make_server_for(self.host, self.port)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="lab-aws", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=10)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     @property
     def url(self):
-        return f"http://{self.host}:{self.port}"
+        return self._url
 
     # --- clients --------------------------------------------------------------------------------
 
@@ -179,6 +157,42 @@ class LabAWS:
                 "PlatformVersion": "12", "IPAddress": "10.213.0.10", "ComputerName": instance_id}
         body.update(fields)
         return self._agent_ok("AmazonSSM.UpdateInstanceInformation", body, credentials)
+
+
+
+class LabAWS(LabEndpoint):
+    """A lab endpoint served from a thread of this process (port 0: a free port)."""
+
+    def __init__(self, host="127.0.0.1", port=0, region="us-east-1"):
+        super().__init__("", region)
+        self.host = host
+        self.port = port
+        self._server = None
+        self._thread = None
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    def start(self):
+        self._server = server.make_server_for(self.host, self.port)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="lab-aws", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=10)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
 
 
 def _send(request):
