@@ -156,6 +156,7 @@ class _LabSSMState:
     def __init__(self):
         self.activations = {}
         self.instances = {}
+        self.by_fingerprint = {}  # the agent's key fingerprint -> its newest instance id
         self.sequence = 0
 
 
@@ -233,9 +234,12 @@ def delete_activation(self, activation_id):
 
 
 def deregister_managed_instance(self, instance_id):
-    instance = _state(self).instances.pop(instance_id, None)
+    state = _state(self)
+    instance = state.instances.pop(instance_id, None)
     if instance is None:
         raise InvalidInstanceId(f"Instance {instance_id} is not a registered managed instance")
+    if state.by_fingerprint.get(instance.fingerprint) == instance_id:
+        del state.by_fingerprint[instance.fingerprint]
     self._resource_tags.get("ManagedInstance", {}).pop(instance_id, None)
     core.forget_instance(instance_id)
 
@@ -265,17 +269,20 @@ def _register(activation_id, activation_code, fingerprint, public_key):
     state.sequence += 1
     instance = ManagedInstance(activation, fingerprint, public_key, state.sequence)
     state.instances[instance.instance_id] = instance
+    state.by_fingerprint[fingerprint] = instance.instance_id
     activation.registrations_count += 1
     backend._resource_tags["ManagedInstance"][instance.instance_id] = dict(activation.tags)
     return instance
 
 
 def _instance_by_fingerprint(fingerprint):
+    """(backend, instance) of the newest registration with this key fingerprint, or None."""
     latest = None
     for backend in _all_backends():
-        for instance in _state(backend).instances.values():
-            if instance.fingerprint == fingerprint and (latest is None or instance.sequence > latest[1].sequence):
-                latest = (backend, instance)
+        state = _state(backend)
+        instance = state.instances.get(state.by_fingerprint.get(fingerprint))
+        if instance and (latest is None or instance.registration_date > latest[1].registration_date):
+            latest = (backend, instance)
     return latest
 
 
