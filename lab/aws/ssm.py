@@ -29,6 +29,7 @@ import datetime
 import json
 import secrets
 import string
+import threading
 import uuid
 
 from moto.ssm import exceptions as moto_ssm_exceptions
@@ -47,6 +48,8 @@ MAX_TAGS_PER_RESOURCE = 50
 INSTANCE_FILTER_KEYS = ("InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "ActivationIds", "IamRole",
                         "ResourceType", "AssociationStatus")
 PING_STATUSES = ("Online", "ConnectionLost", "Inactive")
+# moto's server is threaded: the registration limit check and its count must not interleave.
+LOCK = threading.RLock()
 PLATFORM_TYPES = ("Windows", "Linux", "MacOS")
 RESOURCE_TYPES = ("ManagedInstance", "EC2Instance")
 
@@ -253,6 +256,11 @@ def _is_uuid(value):
 
 def _register(activation_id, activation_code, fingerprint, public_key):
     """Register a managed instance (the agent's unsigned call): the activation may live in any backend."""
+    with LOCK:
+        return _register_locked(activation_id, activation_code, fingerprint, public_key)
+
+
+def _register_locked(activation_id, activation_code, fingerprint, public_key):
     for backend in _all_backends():
         activation = _state(backend).activations.get(activation_id)
         if activation is not None:
@@ -524,7 +532,8 @@ def r_deregister_managed_instance(self):
     backend = _backend_of_instance(instance_id)
     if backend is None or backend is not self.ssm_backend:
         raise InvalidInstanceId(f"Instance {instance_id} is not a registered managed instance")
-    backend.deregister_managed_instance(instance_id)
+    with LOCK:
+        backend.deregister_managed_instance(instance_id)
     return EmptyResult()
 
 

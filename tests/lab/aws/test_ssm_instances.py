@@ -1,5 +1,6 @@
 """Managed instances on the lab endpoint: the agent's registration, credentials and heartbeat, and the
 operations the collection calls through boto3."""
+import concurrent.futures
 import re
 
 import pytest
@@ -363,3 +364,12 @@ def test_managed_instance_tag_errors(lab_aws):
                                  Tags=[{"Key": "one-too-many", "Value": "v"}])
     assert error_code(excinfo) == "TooManyTagsError"
     assert len(tags_of(ssm, instance_id)) == 50
+
+
+def test_concurrent_registrations_respect_the_limit(lab_aws):
+    created = lab_aws.create_activation(registration_limit=5)
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda n: register_call(lab_aws, created["ActivationId"], created["ActivationCode"],
+                                                        f"fp-{n}"), range(12)))
+    assert sorted(status for status, _ in answers) == [200] * 5 + [400] * 7
+    assert len(lab_aws.client("ssm").describe_instance_information()["InstanceInformationList"]) == 5
