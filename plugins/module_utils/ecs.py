@@ -13,3 +13,22 @@ from ._ecs import container_instances as _container_instances
 list_container_instance_arns = _container_instances.list_container_instance_arns
 describe_container_instances = _container_instances.describe_container_instances
 managed_instance_query = _container_instances.managed_instance_query
+list_cluster_arns = _container_instances.list_cluster_arns
+list_container_instance_arn_page = _container_instances.list_container_instance_arn_page
+
+# Task definitions (ecs_task_definition): request building and validation, normalize/compare, ensure state.
+from ._ecs import shapes as _shapes  # noqa: E402 pylint: disable=wrong-import-position
+from ._ecs import task_definitions as _task_definitions  # noqa: E402 pylint: disable=wrong-import-position
+
+request_shape = _shapes.request_shape
+conform_to_shape = _shapes.conform
+definition_from_options = _task_definitions.definition_from_options
+definition_from_document = _task_definitions.definition_from_document
+task_definition_family = _task_definitions.task_definition_family
+normalize_task_definition = _task_definitions.normalize_task_definition
+task_definition_differences = _task_definitions.task_definition_differences
+task_definition_to_result = _task_definitions.task_definition_to_result
+describe_task_definition = _task_definitions.describe_task_definition
+check_ecr_images = _task_definitions.check_ecr_images
+ensure_task_definition_present = _task_definitions.ensure_present
+ensure_task_definition_absent = _task_definitions.ensure_absent

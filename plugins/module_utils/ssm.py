@@ -8,3 +8,4 @@
 from ._ssm import instances as _instances
 
 describe_instance_information = _instances.describe_instance_information
+list_managed_instance_tags = _instances.list_managed_instance_tags

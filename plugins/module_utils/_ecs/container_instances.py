@@ -38,3 +38,26 @@ def describe_container_instances(client, cluster, arns, include_tags=True):
 def managed_instance_query(managed_instance_ids):
     """The cluster-query-language expression that selects container instances by mi- id."""
     return "ec2InstanceId in [{0}]".format(", ".join(managed_instance_ids))
+
+
+@ECSErrorHandler.common_error_handler("list clusters")
+def list_cluster_arns(client):
+    """ARNs of every cluster of the client's region, 100 per page (ListClusters' limit)."""
+    return list(paginate(client.list_clusters, "clusterArns", maxResults=DESCRIBE_BATCH_SIZE))
+
+
+@ECSErrorHandler.common_error_handler("list container instances")
+def list_container_instance_arn_page(client, cluster, query=None, status=None, next_token=None):
+    """One ListContainerInstances page of up to 100 ARNs: (arns, next token or None).
+
+    For callers that describe each page while the next one is listed.
+    """
+    params = {"cluster": cluster, "maxResults": DESCRIBE_BATCH_SIZE}
+    if query:
+        params["filter"] = query
+    if status:
+        params["status"] = status
+    if next_token:
+        params["nextToken"] = next_token
+    page = client.list_container_instances(**params)
+    return page.get("containerInstanceArns", []), page.get("nextToken")

@@ -35,7 +35,7 @@ def hostname_candidate(host_vars, preference):
     """The value preference selects from host_vars, or None when the host has none."""
     if preference.startswith(TAG_PREFIX):
         name = preference[len(TAG_PREFIX):]
-        for tags in (host_vars.get("tags") or {}, host_vars.get("ssm_tags") or {}):
+        for tags in (host_vars.get("ecs_tags") or {}, host_vars.get("ssm_tags") or {}):
             if tags.get(name):
                 return tags[name]
         return None

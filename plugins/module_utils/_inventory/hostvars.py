@@ -6,7 +6,8 @@
 """Host variables and default groups of the inventory plugin, from a joined host record.
 
 No API calls. Names are boto3's in snake_case, except where ECS and SSM would clash
-(ssm_agent_version, ssm_tags) and where a list is easier to use as a dict (attributes, tags).
+(ssm_agent_version) or ansible reserves the name (tags: ecs_tags and ssm_tags). Attributes and
+tags are dicts rather than lists of pairs, so that templates and keyed_groups can use them.
 """
 
 import re
@@ -60,7 +61,7 @@ def container_instance_vars(container_instance):
         values = {resource["name"]: resource.get("integerValue") for resource in container_instance.get(resources) or []}
         host_vars[prefix + "_cpu"] = values.get("CPU")
         host_vars[prefix + "_memory"] = values.get("MEMORY")
-    host_vars["tags"] = boto3_tag_list_to_ansible_dict(container_instance.get("tags") or [])
+    host_vars["ecs_tags"] = boto3_tag_list_to_ansible_dict(container_instance.get("tags") or [])
     return host_vars
 
 

@@ -35,3 +35,9 @@ def describe_instance_information(client, instance_ids=None, filters=None):
             )
         )
     return found
+
+
+@SSMErrorHandler.list_error_handler("list managed instance tags", default_value=[])
+def list_managed_instance_tags(client, instance_id):
+    """The TagList of a managed instance (mi-), empty if it is gone; DescribeInstanceInformation returns no tags."""
+    return client.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=instance_id).get("TagList", [])

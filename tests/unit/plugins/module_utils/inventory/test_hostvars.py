@@ -43,7 +43,7 @@ def test_joined_host_has_the_ecs_and_ssm_variables(make_container_instance, make
         "running_tasks_count": 2,
         "pending_tasks_count": 1,
         "registered_at": "2026-11-20T08:30:00+00:00",
-        "tags": {"Name": "edge-a", "site": "lyon"},
+        "ecs_tags": {"Name": "edge-a", "site": "lyon"},
         "ping_status": "Online",
         "last_ping_date_time": "2026-11-24T09:15:00+00:00",
         "ip_address": "10.213.0.11",
@@ -82,7 +82,7 @@ def test_ssm_only_host_has_only_ssm_variables(make_managed_instance):
 
     assert host_vars["managed_instance_id"] == MI_A
     assert host_vars["ansible_host"] == "10.213.0.11"
-    assert not {"cluster", "status", "container_instance_arn", "tags"} & set(host_vars)
+    assert not {"cluster", "status", "container_instance_arn", "ecs_tags"} & set(host_vars)
 
 
 def test_use_ssm_connection_reaches_the_host_through_aws_ssm(make_container_instance, make_managed_instance):
