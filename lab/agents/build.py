@@ -43,8 +43,11 @@ PACKAGES = {
     },
 }
 
+# No bytecode: a cache the package does not own would outlive removal, and the two versions' files share
+# sizes and build-time mtimes, so a stale cache could even pass for the new version.
 WRAPPER = """#!/usr/bin/python3
 import sys
+sys.dont_write_bytecode = True
 sys.path.insert(0, "/{libdir}")
 from {module} import main
 sys.exit(main())

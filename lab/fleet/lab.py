@@ -21,8 +21,12 @@ ANSIBLE_CFG = config.STATE_DIR / "ansible.cfg"
 ENV_FILE = config.STATE_DIR / "lab.env"
 LOGS = config.STATE_DIR / "logs"
 CONTROL_DIR = config.RUN_DIR / "cp"
-# Kept by `down`: the logs of the last lab, for a post-mortem.
+# Kept by `down`: the logs of the last lab and what it had recorded, for a post-mortem.
 KEPT = {LOGS.name}
+LAST_STATE = LOGS / "last-lab.json"
+# Fault injection for tests of the teardown: `up` fails right after the named step (see FAIL_POINTS).
+FAIL_AFTER = "FLEETOPS_LAB_FAIL_AFTER"
+FAIL_POINTS = ("island", "boot", "repo")
 
 
 def load_state():
@@ -73,6 +77,7 @@ def _up(state, count, base_dir, endpoint, timeout, log):
     island.create()
     state["netns_inode"] = island.inode()
     save_state(state)
+    _fail_point("island")
     processes = state["processes"]
     if endpoint:
         processes["endpoint"] = spawn(
@@ -93,12 +98,14 @@ def _up(state, count, base_dir, endpoint, timeout, log):
     for name, _address in members:
         processes[f"host:{name}"] = spawn(hosts.boot_argv(name), LOGS / "hosts" / f"{name}.log")
     save_state(state)
+    _fail_point("boot")
     repo.build()
     processes["repo"] = spawn(
         in_island(lab_python("-m", "http.server", str(config.REPO_PORT), "--bind", str(config.GATEWAY),
                              "--directory", str(repo.repo_dir()))),
         LOGS / "repo.log")
     save_state(state)
+    _fail_point("repo")
     _write_ansible_files(members)
     checks = [f"ssh:{address}:22" for _name, address in members]
     checks.append(f"http:{config.GATEWAY}:{config.REPO_PORT}")
@@ -111,6 +118,11 @@ def _up(state, count, base_dir, endpoint, timeout, log):
         raise LabError(f"the lab did not come up: {probe.stderr.strip()}")
     state["status"] = "up"
     save_state(state)
+
+
+def _fail_point(step):
+    if os.environ.get(FAIL_AFTER) == step:
+        raise LabError(f"failing after step {step!r} as {FAIL_AFTER} asks")
 
 
 def _write_ansible_files(members):
@@ -189,6 +201,9 @@ def down(log=print):
     hosts.unmount_all()
     island.remove()
     hosts.remove_dirs()
+    if STATE_FILE.exists():
+        LOGS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(STATE_FILE, LAST_STATE)
     if config.STATE_DIR.exists():
         for entry in config.STATE_DIR.iterdir():
             if entry.name not in KEPT:

@@ -1,0 +1,106 @@
+"""Helpers for tests that use the lab fleet (root needed: netns, mounts, nspawn). One lab at a time.
+
+    with fleet_lab(hosts=3) as state:        # `python -m lab up`, then `down` and a leftover check at the end
+        lab_ok("exec", "--", "ansible", "all", "-m", "ping")
+        island_python("import boto3, json; print(json.dumps(boto3.client('ssm').describe_activations()))")
+        on_host(state["hosts"][0]["address"], "systemctl is-active ecs")
+"""
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lab.fleet import config, hosts, island
+from lab.fleet.proc import is_ours, state_of
+
+SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+               "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+
+
+def lab(*args, env=None, timeout=300):
+    """Run `python -m lab ARGS` and return the finished process."""
+    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=config.REPO_ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ, **(env or {})))
+
+
+def lab_ok(*args, **kwargs):
+    result = lab(*args, **kwargs)
+    assert result.returncode == 0, f"python -m lab {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def island_python(code):
+    """Run Python code inside the island (boto3 against the lab endpoint) and return what it prints as JSON."""
+    return json.loads(lab_ok("exec", "--", sys.executable, "-c", code).stdout)
+
+
+def on_host(address, command):
+    """A shell command on a lab host over SSH; the finished process (its return code is the command's)."""
+    key = config.STATE_DIR / "id_ed25519"
+    return lab("exec", "--", "ssh", "-i", str(key), *SSH_OPTIONS, f"root@{address}", command, timeout=120)
+
+
+def lab_state():
+    return json.loads((config.STATE_DIR / "lab.json").read_text())
+
+
+def last_lab_state():
+    """What the last lab recorded, as `down` kept it."""
+    return json.loads((config.STATE_DIR / "logs" / "last-lab.json").read_text())
+
+
+def leftovers(state):
+    """Everything of the lab (described by its lab.json) that still exists."""
+    found = []
+    records = state.get("processes", {})
+    found += [f"process {label} (pid {r['pid']})" for label, r in records.items() if is_ours(r)]
+    if "netns_inode" in state:
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                in_island = os.stat(proc / "ns" / "net").st_ino == state["netns_inode"]
+            except OSError:
+                continue
+            if in_island and state_of(proc.name) not in (None, "Z", "X"):
+                found.append(f"process {proc.name} in the island's network namespace")
+    found += [f"mount {point}" for point in hosts.mounted_paths()]
+    found += [f"mount {line.split()[4]}" for line in Path("/proc/self/mountinfo").read_text().splitlines()
+              if "overlay-lab-host" in line]
+    if island.exists() or config.NETNS in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout:
+        found.append(f"netns {config.NETNS}")
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    found += [f"link {word}" for word in (config.BRIDGE, "vb-lab-host") if word in links]
+    if config.RUN_DIR.exists():
+        found.append(f"directory {config.RUN_DIR}")
+    return found
+
+
+def wait_for(condition, timeout, what):
+    """Poll `condition` until it returns something truthy, and return that; AssertionError after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(1)
+
+
+@contextlib.contextmanager
+def fleet_lab(hosts=3):
+    """A lab with `hosts` hosts for the block; it must leave nothing behind when taken down."""
+    assert os.geteuid() == 0, "the fleet needs root (network namespaces, mounts, systemd-nspawn)"
+    status = lab("status")
+    assert "lab: down" in status.stdout, f"another lab is up; run `python -m lab down` first:\n{status.stdout}"
+    lab_ok("up", "--hosts", str(hosts))
+    state = lab_state()
+    try:
+        yield state
+    finally:
+        lab("down")
+    assert leftovers(state) == []
