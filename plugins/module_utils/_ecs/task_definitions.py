@@ -23,6 +23,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_message
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ..errors import AnsibleECSAnywhereError
 from ..errors import ECSErrorHandler
@@ -86,12 +87,7 @@ def definition_from_document(document, shape, tags=None):
     """(request, tags, warnings) from a RegisterTaskDefinition document (a dict or JSON text), as in the AWS docs.
 
     The document's own tags (a list of key/value) are used unless the tags option is given too."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError as e:
-            raise AnsibleECSAnywhereError(message="task_definition: not valid JSON: {0}".format(e))
-    request = conform(document, shape, "task_definition")
+    request = _conformed_document(document, shape)
     document_tags = request.pop("tags", None)
     if document_tags is not None and tags is not None:
         raise AnsibleECSAnywhereError(message="tags: given both as an option and in task_definition.tags")
@@ -101,10 +97,33 @@ def definition_from_document(document, shape, tags=None):
     return _finish(request, tags, labels)
 
 
+def task_definition_family(document, shape):
+    """The family a task_definition document (a dict or JSON text) names."""
+    family = _conformed_document(document, shape).get("family")
+    if not family:
+        _fail("task_definition.family", "required")
+    return family
+
+
+def _conformed_document(document, shape):
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError as e:
+            raise AnsibleECSAnywhereError(message="task_definition: not valid JSON: {0}".format(e))
+    return conform(document, shape, "task_definition")
+
+
 def _finish(request, tags, labels):
+    # Empty task-level values (task_role_arn: "", volumes: []) mean unset, as they do when comparing.
+    request = dict((key, value) for key, value in request.items() if value not in ("", [], {}))
     request.setdefault("requiresCompatibilities", [EXTERNAL])
     request.setdefault("networkMode", DEFAULT_NETWORK_MODE)
     warnings = validate_request(request, labels)
+    # Send plain numbers: AWS documents "1 vCPU" and "1 GB", but not every spelling that validation accepts.
+    for member, parse in (("cpu", task_cpu_units), ("memory", task_memory_mib)):
+        if request.get(member) not in (None, ""):
+            request[member] = str(parse(request[member]))
     return request, tags, warnings
 
 
@@ -466,3 +485,75 @@ def ecr_image_exists(ecr_client, registry_id, repository, image_id):
     except is_boto3_error_code(["ImageNotFoundException", "RepositoryNotFoundException"]):
         return False
     return bool(response.get("imageDetails"))
+
+
+# --- ensuring state ----------------------------------------------------------------------------------------
+
+def ensure_present(client, request, tags, purge_tags=True, check_mode=False):
+    """Reuse the family's latest ACTIVE revision if it matches request, else register a new one.
+
+    One DescribeTaskDefinition call decides, whatever the number of revisions. tags=None leaves tags alone
+    (a new revision keeps the latest revision's). Returns the result: changed, task_definition, changes, diff."""
+    existing, existing_tags = describe_task_definition(client, request["family"])
+    if existing is not None and existing.get("status") != "ACTIVE":
+        existing, existing_tags = None, {}
+    wanted = normalize_task_definition(request)
+    before = normalize_task_definition(existing) if existing else {}
+    changes = task_definition_differences(wanted, before)
+    final_tags = _final_tags(existing_tags, tags, purge_tags)
+    diff = {"before": dict(before, tags=existing_tags) if existing else {}, "after": dict(wanted, tags=final_tags)}
+    if not changes:
+        tags_to_set, tag_keys_to_remove = compare_aws_tags(existing_tags, final_tags, purge_tags=True)
+        changed = bool(tags_to_set or tag_keys_to_remove)
+        if changed and not check_mode:
+            if tags_to_set:
+                tag_resource(client, existing["taskDefinitionArn"], tags_to_set)
+            if tag_keys_to_remove:
+                untag_resource(client, existing["taskDefinitionArn"], tag_keys_to_remove)
+        return {"changed": changed, "changes": ["tags"] if changed else [], "diff": diff,
+                "task_definition": task_definition_to_result(existing, final_tags)}
+    if check_mode:
+        # A would-be revision: no ARN or revision number exists yet.
+        return {"changed": True, "changes": changes, "diff": diff, "task_definition": task_definition_to_result(request, final_tags)}
+    registered, registered_tags = register_task_definition(client, request, final_tags)
+    return {"changed": True, "changes": changes, "diff": diff, "task_definition": task_definition_to_result(registered, registered_tags)}
+
+
+def _final_tags(existing_tags, tags, purge_tags):
+    # Keys starting with aws: belong to AWS; they can be neither set nor removed.
+    kept = dict((key, value) for key, value in existing_tags.items() if not key.startswith("aws:"))
+    if tags is None:
+        return kept
+    if purge_tags:
+        return dict(tags)
+    return dict(kept, **tags)
+
+
+def ensure_absent(client, family, revision=None, check_mode=False):
+    """Deregister one revision, or every ACTIVE revision of the family (listed page by page).
+
+    Returns the result: changed and task_definition_arns (those deregistered, or that would be)."""
+    if revision is not None:
+        existing, _tags = describe_task_definition(client, "{0}:{1}".format(family, revision))
+        arns = [existing["taskDefinitionArn"]] if existing and existing.get("status") == "ACTIVE" else []
+    else:
+        arns = list_task_definition_arns(client, family)
+    if not check_mode:
+        for arn in arns:
+            deregister_task_definition(client, arn)
+    return {"changed": bool(arns), "task_definition_arns": arns}
+
+
+def check_ecr_images(request, ecr_client_for, containers_label):
+    """Fail naming the container's image field when an ECR image's tag or digest does not exist.
+
+    ecr_client_for(region) returns an ECR client for the image's region; other registries are not checked."""
+    for index, container in enumerate(request["containerDefinitions"]):
+        reference = ecr_image(container["image"])
+        if reference is None:
+            continue
+        registry_id, region, repository, image_id = reference
+        if not ecr_image_exists(ecr_client_for(region), registry_id, repository, image_id):
+            _fail("{0}[{1}].image".format(containers_label, index),
+                  "{0} {1!r} not found in ECR repository {2} of registry {3}".format(
+                      "digest" if "imageDigest" in image_id else "tag", list(image_id.values())[0], repository, registry_id))
