@@ -12,19 +12,23 @@ file, so re-running never appends a duplicate.
 
 import re
 
+# The two files, by role; texts and plans are keyed by role so that tests can place them anywhere.
+ETC = "etc"
+VAR = "var"
 ETC_ECS_CONFIG = "/etc/ecs/ecs.config"
 VAR_ECS_CONFIG = "/var/lib/ecs/ecs.config"
+CONFIG_FILES = {ETC: ETC_ECS_CONFIG, VAR: VAR_ECS_CONFIG}
 
 # Where ecs-init and the external agent read each key (LAB-NOTES "Real agent behaviour"; the official
 # ecs-anywhere-install.sh writes the same split).
 KEY_FILES = {
-    "ECS_CLUSTER": ETC_ECS_CONFIG,
-    "HTTP_PROXY": ETC_ECS_CONFIG,
-    "NO_PROXY": ETC_ECS_CONFIG,
-    "AWS_DEFAULT_REGION": VAR_ECS_CONFIG,
-    "ECS_EXTERNAL": VAR_ECS_CONFIG,
-    "ECS_BACKEND_HOST": VAR_ECS_CONFIG,
-    "ECS_ENABLE_GPU_SUPPORT": VAR_ECS_CONFIG,
+    "ECS_CLUSTER": ETC,
+    "HTTP_PROXY": ETC,
+    "NO_PROXY": ETC,
+    "AWS_DEFAULT_REGION": VAR,
+    "ECS_EXTERNAL": VAR,
+    "ECS_BACKEND_HOST": VAR,
+    "ECS_ENABLE_GPU_SUPPORT": VAR,
 }
 MANAGED_KEYS = frozenset(KEY_FILES)
 
@@ -99,16 +103,21 @@ def desired_keys(cluster, region, ecs_endpoint=None, enable_gpu=None, http_proxy
 
 
 def plan_files(texts, to_set, to_remove):
-    """New text per file (path -> text, None for a missing file): each owned key is written to its
-    home file and removed from the other, so the two files never disagree."""
+    """New text per file (role -> text; a missing file's text is None): each owned key is written to
+    its home file and removed from the other, so the two files never disagree."""
     planned = {}
-    for path, text in texts.items():
-        mine = {key: value for key, value in to_set.items() if KEY_FILES[key] == path}
-        elsewhere = {key for key in to_set if KEY_FILES[key] != path}
-        planned[path] = update(text, mine, set(to_remove) | elsewhere)
+    for role, text in texts.items():
+        mine = {key: value for key, value in to_set.items() if KEY_FILES[key] == role}
+        elsewhere = {key for key in to_set if KEY_FILES[key] != role}
+        planned[role] = update(text, mine, set(to_remove) | elsewhere)
     return planned
 
 
-def current_value(texts, key):
-    """The value of key in its home file (None when unset)."""
-    return parse(texts.get(KEY_FILES[key])).get(key)
+def effective_value(texts, key):
+    """The value of key the agent sees (texts: role -> text): its home file wins, then the other."""
+    home = KEY_FILES[key]
+    for role in [home] + sorted(r for r in texts if r != home):
+        value = parse(texts.get(role)).get(key)
+        if value is not None:
+            return value
+    return None

@@ -27,7 +27,8 @@ INTROSPECTION_URL = "http://127.0.0.1:51678/v1/metadata"
 AGENT_DATA_DIR = "/var/lib/ecs/data"
 
 Paths = namedtuple("Paths", ["registration_key", "config_files", "agent_data"])
-DEFAULT_PATHS = Paths(vault.REGISTRATION_KEY, (ecs_config.ETC_ECS_CONFIG, ecs_config.VAR_ECS_CONFIG), AGENT_DATA_DIR)
+# config_files: ecs_config role -> path.
+DEFAULT_PATHS = Paths(vault.REGISTRATION_KEY, dict(ecs_config.CONFIG_FILES), AGENT_DATA_DIR)
 MASK = "********"
 
 
@@ -61,7 +62,8 @@ class Host:
         return planning.HostState(
             registration=registration,
             vault_problem=problem,
-            texts={path: _read_text(path) for path in self.paths.config_files},
+            texts={role: _read_text(path) for role, path in self.paths.config_files.items()},
+            config_paths=dict(self.paths.config_files),
             services={name: self.service_state(name) for name in (planning.SSM_SERVICE, planning.ECS_SERVICE)},
             agent_data=_has_entries(self.paths.agent_data),
             metadata=self.metadata(timeout=2)[0],

@@ -21,9 +21,10 @@ DEFAULT_CLUSTER = "default"
 ServiceState = namedtuple("ServiceState", ["installed", "enabled", "active"])
 
 # registration: vault.Registration or None; vault_problem: why the Vault could not be read (or None);
-# texts: config path -> text (None when missing); services: name -> ServiceState;
-# agent_data: whether the ECS agent's data directory holds state; metadata: the introspection answer or None.
-HostState = namedtuple("HostState", ["registration", "vault_problem", "texts", "services", "agent_data", "metadata"])
+# texts: config role (ecs_config.ETC / VAR) -> text (None when missing); config_paths: role -> path;
+# services: name -> ServiceState; agent_data: whether the ECS agent's data directory holds state;
+# metadata: the introspection answer or None.
+HostState = namedtuple("HostState", ["registration", "vault_problem", "texts", "config_paths", "services", "agent_data", "metadata"])
 
 # to_set / to_remove: owned ecs.config keys (ecs_config.desired_keys).
 Desired = namedtuple("Desired", ["cluster", "region", "to_set", "to_remove", "force_register"])
@@ -35,7 +36,7 @@ class Plan:
     def __init__(self):
         self.register = False
         self.clear_registration = False
-        self.files = {}  # path -> (before, after) for files that change
+        self.files = {}  # file path -> (before, after) for files that change
         self.wipe_agent_data = False
         self.stop = []  # services to stop before the changes
         self.disable = []
@@ -72,16 +73,6 @@ def _assignments(text):
     return sum(1 for line in (text or "").splitlines() if ecs_config.parse(line))
 
 
-def effective_value(texts, key):
-    """The value of key the agent sees: its home file wins, then the other file."""
-    home = ecs_config.KEY_FILES[key]
-    for path in [home] + sorted(p for p in texts if p != home):
-        value = ecs_config.parse(texts.get(path)).get(key)
-        if value is not None:
-            return value
-    return None
-
-
 def _registration_reason(state, desired):
     registration = state.registration
     if desired.force_register:
@@ -106,8 +97,9 @@ def plan_present(state, desired):
         plan.note("register with SSM", register_reason)
 
     planned = ecs_config.plan_files(state.texts, desired.to_set, desired.to_remove)
-    for path in sorted(planned):
-        before, after = state.texts.get(path), planned[path]
+    for role in sorted(planned):
+        before, after = state.texts.get(role), planned[role]
+        path = state.config_paths[role]
         if after != (before or ""):
             plan.files[path] = (before, after)
             plan.note("update {0}".format(path), describe_key_changes(before, after))
@@ -115,10 +107,10 @@ def plan_present(state, desired):
     reset_reasons = []
     if plan.register and state.registration is not None:
         reset_reasons.append("the host gets a new managed-instance id")
-    old_cluster = effective_value(state.texts, "ECS_CLUSTER") or DEFAULT_CLUSTER
+    old_cluster = ecs_config.effective_value(state.texts, "ECS_CLUSTER") or DEFAULT_CLUSTER
     if old_cluster != desired.cluster:
         reset_reasons.append("cluster changes from {0} to {1}".format(old_cluster, desired.cluster))
-    old_region = effective_value(state.texts, "AWS_DEFAULT_REGION")
+    old_region = ecs_config.effective_value(state.texts, "AWS_DEFAULT_REGION")
     if old_region and old_region != desired.region:
         reset_reasons.append("region changes from {0} to {1}".format(old_region, desired.region))
     if state.agent_data and reset_reasons:

@@ -115,8 +115,8 @@ def ensure_absent(host, params, check_mode=False, diff=False):
         "container_instance_arn": None,
         "previous_managed_instance_id": state.registration.managed_instance_id if state.registration else None,
         "previous_container_instance_arn": metadata.get("ContainerInstanceArn"),
-        "cluster": cluster_name(metadata.get("Cluster")) or planning.effective_value(state.texts, "ECS_CLUSTER"),
-        "region": state.registration.region if state.registration else planning.effective_value(state.texts, "AWS_DEFAULT_REGION"),
+        "cluster": cluster_name(metadata.get("Cluster")) or ecs_config.effective_value(state.texts, "ECS_CLUSTER"),
+        "region": state.registration.region if state.registration else ecs_config.effective_value(state.texts, "AWS_DEFAULT_REGION"),
     }
     if diff:
         result["diff"] = []

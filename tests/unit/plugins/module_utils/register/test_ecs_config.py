@@ -5,8 +5,8 @@
 import pytest
 
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register import ecs_config
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.ecs_config import ETC_ECS_CONFIG
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.ecs_config import VAR_ECS_CONFIG
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.ecs_config import ETC
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.ecs_config import VAR
 
 USER_ETC = """# site settings, written by hand
 ECS_LOGLEVEL=debug
@@ -82,15 +82,15 @@ def test_desired_keys_tri_state_options():
 
 def test_plan_files_puts_each_key_in_its_home_file_only():
     texts = {
-        ETC_ECS_CONFIG: "ECS_LOGLEVEL=debug\nAWS_DEFAULT_REGION=us-west-2\nECS_CLUSTER=old\n",
-        VAR_ECS_CONFIG: None,
+        ETC: "ECS_LOGLEVEL=debug\nAWS_DEFAULT_REGION=us-west-2\nECS_CLUSTER=old\n",
+        VAR: None,
     }
     to_set, to_remove = ecs_config.desired_keys("edge", "eu-west-1", ecs_endpoint="http://lab:4566")
 
     planned = ecs_config.plan_files(texts, to_set, to_remove)
 
-    assert planned[ETC_ECS_CONFIG] == "ECS_LOGLEVEL=debug\nECS_CLUSTER=edge\n"
-    assert ecs_config.parse(planned[VAR_ECS_CONFIG]) == {
+    assert planned[ETC] == "ECS_LOGLEVEL=debug\nECS_CLUSTER=edge\n"
+    assert ecs_config.parse(planned[VAR]) == {
         "AWS_DEFAULT_REGION": "eu-west-1", "ECS_EXTERNAL": "true", "ECS_BACKEND_HOST": "http://lab:4566"}
     assert ecs_config.plan_files(planned, to_set, to_remove) == planned
 

@@ -4,8 +4,8 @@
 
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register import ecs_config
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register import plan as planning
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.ecs_config import ETC_ECS_CONFIG
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.ecs_config import VAR_ECS_CONFIG
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.ecs_config import ETC
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.ecs_config import VAR
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.plan import ECS_SERVICE
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.plan import SSM_SERVICE
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.plan import ServiceState
@@ -14,15 +14,17 @@ from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._register.va
 RUNNING = ServiceState(installed=True, enabled=True, active=True)
 STOPPED = ServiceState(installed=True, enabled=False, active=False)
 CONFIGURED = {
-    ETC_ECS_CONFIG: "ECS_LOGLEVEL=debug\nECS_CLUSTER=edge\n",
-    VAR_ECS_CONFIG: "AWS_DEFAULT_REGION=eu-west-1\nECS_EXTERNAL=true\n",
+    ETC: "ECS_LOGLEVEL=debug\nECS_CLUSTER=edge\n",
+    VAR: "AWS_DEFAULT_REGION=eu-west-1\nECS_EXTERNAL=true\n",
 }
+ETC_PATH, VAR_PATH = "/etc/ecs/ecs.config", "/var/lib/ecs/ecs.config"
 REGISTERED = Registration("mi-0123456789abcdef0", "eu-west-1")
 
 
 def state(registration=REGISTERED, texts=None, ssm=RUNNING, ecs=RUNNING, agent_data=True, vault_problem=None):
     return planning.HostState(
         registration=registration, vault_problem=vault_problem, texts=dict(CONFIGURED if texts is None else texts),
+        config_paths={ETC: ETC_PATH, VAR: VAR_PATH},
         services={SSM_SERVICE: ssm, ECS_SERVICE: ecs}, agent_data=agent_data, metadata=None)
 
 
@@ -43,11 +45,11 @@ def test_configured_running_host_needs_nothing():
 
 
 def test_fresh_host_registers_writes_both_files_and_starts_both_agents():
-    plan = planning.plan_present(state(registration=None, texts={ETC_ECS_CONFIG: None, VAR_ECS_CONFIG: None},
+    plan = planning.plan_present(state(registration=None, texts={ETC: None, VAR: None},
                                        ssm=STOPPED, ecs=STOPPED, agent_data=False), desired())
 
     assert plan.register
-    assert sorted(plan.files) == [ETC_ECS_CONFIG, VAR_ECS_CONFIG]
+    assert sorted(plan.files) == [ETC_PATH, VAR_PATH]
     assert not plan.wipe_agent_data  # nothing to wipe
     assert plan.enable == [SSM_SERVICE, ECS_SERVICE]
     assert plan.start == [SSM_SERVICE, ECS_SERVICE]
@@ -88,7 +90,7 @@ def test_cluster_change_stops_ecs_wipes_data_and_starts_it_keeping_registration(
     plan = planning.plan_present(state(), desired(cluster="green"))
 
     assert not plan.register
-    assert plan.files[ETC_ECS_CONFIG] == (CONFIGURED[ETC_ECS_CONFIG], "ECS_LOGLEVEL=debug\nECS_CLUSTER=green\n")
+    assert plan.files[ETC_PATH] == (CONFIGURED[ETC], "ECS_LOGLEVEL=debug\nECS_CLUSTER=green\n")
     assert plan.stop == [ECS_SERVICE]
     assert plan.wipe_agent_data
     assert plan.start == [ECS_SERVICE]
@@ -100,7 +102,7 @@ def test_cluster_change_stops_ecs_wipes_data_and_starts_it_keeping_registration(
 
 
 def test_unset_cluster_counts_as_default_cluster():
-    texts = {ETC_ECS_CONFIG: "", VAR_ECS_CONFIG: CONFIGURED[VAR_ECS_CONFIG]}
+    texts = {ETC: "", VAR: CONFIGURED[VAR]}
 
     plan = planning.plan_present(state(texts=texts), desired())
 
@@ -127,7 +129,7 @@ def test_stopped_or_disabled_agents_are_started_and_enabled():
 
 def test_duplicates_are_reported():
     texts = dict(CONFIGURED)
-    texts[ETC_ECS_CONFIG] += "ECS_CLUSTER=edge\n"
+    texts[ETC] += "ECS_CLUSTER=edge\n"
 
     plan = planning.plan_present(state(texts=texts), desired())
 
