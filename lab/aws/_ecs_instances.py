@@ -39,6 +39,7 @@ class LabECSState:
         self.instance_order = {}   # cluster name -> [ContainerInstance] in registration order
         self.by_ec2_id = {}        # (cluster name, ec2/mi id) -> the newest ContainerInstance
         self.task_by_id = {}       # task id -> Task (tasks the lab created)
+        self.run_tokens = {}       # (cluster name, RunTask clientToken) -> (request fingerprint, task ARNs, failures)
 
 
 def lab_state(backend):

@@ -54,7 +54,9 @@ Tasks
 - StartTask: 1-10 container instances (InvalidParameterException above); the same checks except the
   placement ones; unknown or INACTIVE instances fail with MISSING.
 - ``startedBy``, ``group`` (default ``family:NAME``), ``tags`` (plus the definition's with
-  ``propagateTags=TASK_DEFINITION``) and ``overrides`` are kept.
+  ``propagateTags=TASK_DEFINITION``) and ``overrides`` are kept. RunTask is idempotent per ``clientToken``
+  (at most 64 characters): the same request again gets the same tasks; other parameters with a used token
+  are refused (InvalidParameterException).
 - Tasks are PENDING until the agent reports SubmitTaskStateChange (RUNNING or STOPPED, with container
   exit codes, reasons, network bindings) or the lab call ``POST /_lab/tasks/state``. STOPPED is final and
   carries stoppedReason, stopCode (EssentialContainerExited, TaskFailedToStart, UserInitiated) and the
@@ -65,6 +67,11 @@ Tasks
 - ListTasks: ``maxResults`` 1-100, ``nextToken``, filters containerInstance, family, startedBy,
   serviceName (group ``service:NAME``), launchType and desiredStatus (default RUNNING, as AWS).
 - DescribeTasks: at most 100 ids; unknown ones come back as MISSING failures; tags only with TAGS.
+
+Clusters
+- DeleteCluster refuses, as AWS does, while the cluster has ACTIVE/DRAINING container instances
+  (ClusterContainsContainerInstancesException), tasks that are not STOPPED (ClusterContainsTasksException)
+  or ACTIVE services (ClusterContainsServicesException).
 
 Calls an agent makes (DiscoverPollEndpoint, SubmitTaskStateChange, SubmitContainerStateChange,
 ``/_lab/agent/poll``) that are signed with a managed instance's credentials may only act for that
@@ -89,7 +96,7 @@ import re
 from moto.core.responses import ActionResult
 from moto.core.serialize import XFormedAttributePicker, get_serializer_class
 from moto.core.utils import get_service_model
-from moto.ecs.exceptions import EcsClientException, InvalidParameterException
+from moto.ecs.exceptions import ECSException, EcsClientException, InvalidParameterException
 from moto.ecs.models import ContainerInstance, EC2ContainerServiceBackend, Task, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.utilities.utils import get_partition
@@ -104,10 +111,10 @@ MAX_PAGE = 100
 MAX_START_TASK_INSTANCES = 10
 MAX_RUN_TASK_COUNT = 10
 MAX_STATE_UPDATE = 10
-TAGS_PATHS = {
-    "DescribeContainerInstances": "DescribeContainerInstancesResponse.containerInstances.ContainerInstance.tags",
-    "DescribeTasks": "DescribeTasksResponse.tasks.Task.tags",
-}
+MAX_CLIENT_TOKEN = 64
+# moto's shared include/exclude entries for tags; the lab hides tags per answer instead (_WithoutTags).
+MOTO_TAG_PATHS = ("DescribeContainerInstancesResponse.containerInstances.ContainerInstance.tags",
+                  "DescribeTasksResponse.tasks.Task.tags")
 _TASK_ARN = re.compile(r"^arn:[^:]+:ecs:(?P<region>[^:]+):(?P<account>\d{12}):task/(?:[^/]+/)?(?P<id>[^/]+)$")
 
 
@@ -174,11 +181,26 @@ def _with_token(result, token):
     return result
 
 
-def _tags_included(response, operation):
+class _WithoutTags:
+    """A view of a task or container instance without its tags.
+
+    moto hides tags by editing a table shared by every request thread; a view per answer cannot leak
+    into a concurrent DescribeX that asked for them.
+    """
+
+    def __init__(self, resource):
+        self._resource = resource
+
+    def __getattr__(self, name):
+        if name == "tags":
+            raise AttributeError(name)
+        return getattr(self._resource, name)
+
+
+def _tags_if_asked(response, resources):
     if "TAGS" in (response._get_param("include") or []):
-        response._include_in_response(TAGS_PATHS[operation])
-    else:
-        response._exclude_from_response(TAGS_PATHS[operation])
+        return resources
+    return [_WithoutTags(resource) for resource in resources]
 
 
 def _failure_arn(backend, cluster_name, kind, name):
@@ -274,8 +296,7 @@ def describe_container_instances(self):
                              "reason": tasks.MISSING})
         else:
             found.append(ci)
-    _tags_included(self, "DescribeContainerInstances")
-    return ActionResult({"containerInstances": found, "failures": failures})
+    return ActionResult({"containerInstances": _tags_if_asked(self, found), "failures": failures})
 
 
 def update_container_instances_state(self):
@@ -350,7 +371,34 @@ def run_task(self):
                    if c.get("type") == "memberOf"]
     strategies = tasks.parse_strategies(self._get_param("placementStrategy") or [])
     request = _task_request(self, cluster, task_definition, launch_type)
-    placed, failures = tasks.run(request, count, predicates, distinct, strategies)
+    token = self._get_param("clientToken")
+    if token and len(token) > MAX_CLIENT_TOKEN:
+        raise InvalidParameterException(f"clientToken can be at most {MAX_CLIENT_TOKEN} characters.")
+    with instances.LOCK:
+        answered = _answered_before(self, cluster, token)
+        if answered is not None:
+            return answered
+        placed, failures = tasks.run(request, count, predicates, distinct, strategies)
+        if token:
+            instances.lab_state(self.ecs_backend).run_tokens[(cluster.name, token)] = (
+                _fingerprint(self), [t.task_arn for t in placed], failures)
+    return ActionResult({"tasks": placed, "failures": failures})
+
+
+def _fingerprint(response):
+    return json.dumps({k: v for k, v in response._get_params().items() if k != "clientToken"}, sort_keys=True,
+                      default=str)
+
+
+def _answered_before(response, cluster, token):
+    """RunTask is idempotent per clientToken: the same request gets the same tasks, as they are now."""
+    earlier = instances.lab_state(response.ecs_backend).run_tokens.get((cluster.name, token)) if token else None
+    if earlier is None:
+        return None
+    fingerprint, task_arns, failures = earlier
+    if fingerprint != _fingerprint(response):
+        raise InvalidParameterException("The clientToken was already used with different parameters.")
+    placed = [tasks.find_task(response.ecs_backend, cluster.name, arn) for arn in task_arns]
     return ActionResult({"tasks": placed, "failures": failures})
 
 
@@ -382,8 +430,7 @@ def describe_tasks(self):
                              "reason": tasks.MISSING})
         else:
             found.append(task)
-    _tags_included(self, "DescribeTasks")
-    return ActionResult({"tasks": found, "failures": failures})
+    return ActionResult({"tasks": _tags_if_asked(self, found), "failures": failures})
 
 
 def _family(task):
@@ -471,6 +518,20 @@ def register_task_definition(self, family, container_definitions, *args, **kwarg
     task_definition = original(self, family, container_definitions, *args, **kwargs)
     tasks.finish_task_definition(task_definition, network_mode, requires, core.now())
     return task_definition
+
+
+def delete_cluster(self, cluster_str):
+    """AWS keeps a cluster that still has instances, tasks or services (moto deletes it anyway)."""
+    cluster = self._get_cluster(cluster_str)
+    if any(ci.status != "INACTIVE" for ci in self.container_instances.get(cluster.name, {}).values()):
+        raise ECSException("ClusterContainsContainerInstancesException",
+                           "The Cluster cannot be deleted while Container Instances are active or draining.")
+    if any(task.last_status != "STOPPED" for task in self.tasks.get(cluster.name, {}).values()):
+        raise ECSException("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
+    if any(s.cluster_name == cluster.name and s.status == "ACTIVE" for s in self.services.values()):
+        raise ECSException("ClusterContainsServicesException",
+                           "The Cluster cannot be deleted while Services are active.")
+    return _ORIGINALS["backend.delete_cluster"](self, cluster_str)
 
 
 def _get_resource(self, resource_arn, parsed_arn):
@@ -609,6 +670,7 @@ RESPONSE_METHODS = {
 }
 BACKEND_METHODS = {
     "register_task_definition": register_task_definition,
+    "delete_cluster": delete_cluster,
     "_get_resource": _get_resource,
 }
 _ORIGINALS = {}
@@ -626,5 +688,7 @@ def install():
             setattr(EC2ContainerServiceResponse, name, function)
         for name, function in BACKEND_METHODS.items():
             setattr(EC2ContainerServiceBackend, name, function)
+        for path in MOTO_TAG_PATHS:
+            EC2ContainerServiceResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER.pop(path, None)
         Task.last_status = property(_task_last_status, _set_task_last_status)
         ContainerInstance.agent_connected = instances.AGENT_CONNECTED

@@ -520,3 +520,37 @@ def test_describe_tasks_limits_and_failures(ecs):
     with pytest.raises(ClientError) as excinfo:
         ecs.describe_tasks(cluster=CLUSTER, tasks=[arn] * 101)
     assert error_of(excinfo)[0] == "InvalidParameterException"
+
+
+# --- RunTask clientToken, DeleteCluster ---------------------------------------------------------
+
+def test_run_task_client_token_is_idempotent(ecs):
+    document_instance(ecs, CLUSTER)
+    external_task_definition(ecs)
+    first = run(ecs, count=2, clientToken="deploy-42")
+    again = run(ecs, count=2, clientToken="deploy-42")
+    assert [t["taskArn"] for t in again["tasks"]] == [t["taskArn"] for t in first["tasks"]]
+    assert len(list_tasks(ecs)) == 2
+    with pytest.raises(ClientError) as excinfo:
+        run(ecs, count=3, clientToken="deploy-42")
+    assert error_of(excinfo)[0] == "InvalidParameterException"
+    with pytest.raises(ClientError) as excinfo:
+        run(ecs, clientToken="x" * 65)
+    assert error_of(excinfo)[0] == "InvalidParameterException"
+    assert len(run(ecs, count=1)["tasks"]) == 1  # botocore's own token differs on every call
+    assert len(list_tasks(ecs)) == 3
+
+
+def test_delete_cluster_refused_while_in_use(ecs):
+    arn = document_instance(ecs, CLUSTER)["containerInstanceArn"]
+    external_task_definition(ecs)
+    task_arn = run(ecs)["tasks"][0]["taskArn"]
+    with pytest.raises(ClientError) as excinfo:
+        ecs.delete_cluster(cluster=CLUSTER)
+    assert error_of(excinfo)[0] == "ClusterContainsContainerInstancesException"
+    ecs.deregister_container_instance(cluster=CLUSTER, containerInstance=arn, force=True)
+    with pytest.raises(ClientError) as excinfo:
+        ecs.delete_cluster(cluster=CLUSTER)
+    assert error_of(excinfo)[0] == "ClusterContainsTasksException"
+    ecs.stop_task(cluster=CLUSTER, task=task_arn)
+    assert ecs.delete_cluster(cluster=CLUSTER)["cluster"]["status"] == "INACTIVE"
