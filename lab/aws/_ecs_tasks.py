@@ -180,7 +180,7 @@ class Request:
         self.task_definition = task_definition
         self.group = group or f"family:{task_definition.family}"
         self.overrides = overrides or {}
-        self.started_by = started_by or ""
+        self.started_by = started_by or None
         self.tags = tags or []
         self.launch_type = launch_type
         self.network_configuration = network_configuration
@@ -321,6 +321,7 @@ def create_task(request, ci):
                 group=request.group, launch_type=request.launch_type, overrides=request.overrides,
                 started_by=request.started_by, tags=list(request.tags),
                 networking_configuration=request.network_configuration)
+    task.started_by = request.started_by  # moto stores "" for none; AWS leaves startedBy out
     task.last_status = "PENDING"
     task.desired_status = "RUNNING"
     task.stopped_reason = None

@@ -89,6 +89,7 @@ Lab routes (PROTOCOL.md steps 6 and 7)
 import base64
 import binascii
 import inspect
+import itertools
 import json
 import os
 import re
@@ -163,16 +164,11 @@ def _page(items, start, limit, keep, kind, cluster_name):
         if keep(items[position]):
             page.append(items[position])
         position += 1
-    more = any(keep(item) for item in _rest(items, position))
+    more = any(keep(item) for item in itertools.islice(items, position, None))
     token = None
     if more:
         token = base64.urlsafe_b64encode(json.dumps({"k": kind, "c": cluster_name, "p": position}).encode()).decode()
     return page, token
-
-
-def _rest(items, position):
-    for index in range(position, len(items)):
-        yield items[index]
 
 
 def _with_token(result, token):

@@ -517,6 +517,7 @@ def test_describe_tasks_limits_and_failures(ecs):
     assert [t["taskArn"] for t in answer["tasks"]] == [arn]
     assert [f["reason"] for f in answer["failures"]] == ["MISSING"]
     assert "tags" not in answer["tasks"][0]
+    assert "startedBy" not in answer["tasks"][0]
     with pytest.raises(ClientError) as excinfo:
         ecs.describe_tasks(cluster=CLUSTER, tasks=[arn] * 101)
     assert error_of(excinfo)[0] == "InvalidParameterException"
