@@ -45,7 +45,9 @@ class LabECSState:
 def lab_state(backend):
     state = backend.__dict__.get("_lab_ecs")
     if state is None:
-        state = backend._lab_ecs = LabECSState()
+        with LOCK:
+            state = backend.__dict__.get("_lab_ecs") or LabECSState()
+            backend._lab_ecs = state
     return state
 
 
@@ -95,12 +97,12 @@ def find_instance(backend, cluster_name, arn_or_id):
 
 def ordered_instances(backend, cluster_name):
     """The cluster's instances in registration order (rebuilt if moto added some behind our back)."""
-    state = lab_state(backend)
-    order = state.instance_order.setdefault(cluster_name, [])
-    current = backend.container_instances.get(cluster_name, {})
-    if len(order) != len(current):
-        order[:] = list(current.values())
-    return order
+    with LOCK:  # registration adds to moto's dict and to this list in one step
+        order = lab_state(backend).instance_order.setdefault(cluster_name, [])
+        current = backend.container_instances.get(cluster_name, {})
+        if len(order) != len(current):
+            order[:] = list(current.values())
+        return order
 
 
 def is_external(ci):
@@ -258,11 +260,11 @@ def _new_ec2(backend, cluster_name, instance_id):
     return ci
 
 
-def _apply(ci, total_resources, attributes, version_info, tags):
-    if total_resources is not None:
-        ci.registered_resources = normalize_resources(total_resources)
+def _apply(ci, resources, attributes, version_info, tags):
+    if resources is not None:
+        ci.registered_resources = resources
     if attributes is not None:
-        ci.attributes.update(_attributes(attributes))
+        ci.attributes.update(attributes)
     if version_info:
         ci.version_info = {**ci.version_info, **version_info}
     if tags is not None:
@@ -281,6 +283,9 @@ def register(backend, cluster_name, instance_id, *, total_resources=None, attrib
     """
     state = lab_state(backend)
     cluster = backend.clusters[cluster_name]
+    # Checked before anything changes, so bad input leaves no half-registered instance.
+    resources = normalize_resources(total_resources) if total_resources is not None else None
+    attributes = _attributes(attributes) if attributes is not None else None
     with LOCK:
         if container_instance_arn:
             ci = find_instance(backend, cluster_name, container_instance_arn)
@@ -303,7 +308,7 @@ def register(backend, cluster_name, instance_id, *, total_resources=None, attrib
             state.instance_order.setdefault(cluster_name, []).append(ci)
             state.by_ec2_id[(cluster_name, instance_id)] = ci
             cluster.registered_container_instances_count += 1
-        _apply(ci, total_resources, attributes, version_info, tags)
+        _apply(ci, resources, attributes, version_info, tags)
         record_contact(ci)
         refresh(backend, ci)
         return ci

@@ -7,6 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lab.aws._ecs_testing import document_instance, managed_agent, new_mi_id, registration
+from lab.aws.testing import DUMMY_CREDENTIALS
 
 CLUSTER = "edge"
 
@@ -313,3 +314,16 @@ def test_put_attributes_are_seen_by_filters(ecs):
     arn = document_instance(ecs, CLUSTER)["containerInstanceArn"]
     ecs.put_attributes(cluster=CLUSTER, attributes=[{"name": "zone", "value": "z1", "targetId": arn}])
     assert list_all(ecs, filter="attribute:zone == z1") == [arn]
+
+
+@pytest.mark.parametrize("field", ["totalResources", "attributes"])
+def test_register_with_nameless_entry_changes_nothing(lab_aws, ecs, field):
+    # botocore would refuse this; an agent talking raw JSON 1.1 can send it.
+    body = registration()
+    body[field] = body[field] + [{"value": "x", "type": "INTEGER"}]
+    body.update(cluster=CLUSTER, instanceIdentityDocument=json.dumps({"instanceId": new_mi_id()}))
+    status, payload = lab_aws.agent_call("AmazonEC2ContainerServiceV20141113.RegisterContainerInstance", body,
+                                         credentials=DUMMY_CREDENTIALS)
+    assert (status, payload["__type"].rsplit("#", 1)[-1]) == (400, "InvalidParameterException")
+    assert field in payload["message"]
+    assert list_all(ecs) == []
