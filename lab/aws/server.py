@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 
 from werkzeug.serving import make_server
@@ -69,15 +70,15 @@ def serve(host, port):
     os.environ.setdefault("MOTO_PORT", str(bound_port))
 
     def stop(signum, frame):
-        raise KeyboardInterrupt
+        # shutdown() waits for serve_forever() to return, so it must not run in the serving thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     print(f"lab aws endpoint serving on http://{host}:{bound_port}/", flush=True)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
     return 0
