@@ -12,6 +12,8 @@ simulated.
   ARN that the cluster deregistered, or a saved cluster that differs from ECS_CLUSTER, is a terminal error
   until /var/lib/ecs/data is wiped.
 - Introspection on 127.0.0.1:51678: /v1/metadata, /v1/tasks (also ?taskarn=ARN, ?dockerid=ID).
+- Lab-only keys: ECS_LAB_PING_INTERVAL (s between DiscoverPollEndpoint heartbeats, default 10),
+  ECS_LAB_POLL_INTERVAL (s between task polls, default 2), ECS_LAB_INTROSPECTION_PORT (default 51678).
 
 Simulated containers (command = the container override's command, else the definition's):
 - ["exit", "N"]            the container exits at once with exit code N;
@@ -282,7 +284,7 @@ class Agent:
 
     def resources(self):
         memory_kib = 0
-        with open(awsapi.root_path("/proc/meminfo")) as handle:
+        with open("/proc/meminfo") as handle:
             for line in handle:
                 if line.startswith("MemTotal:"):
                     memory_kib = int(line.split()[1])
@@ -419,7 +421,8 @@ def run_agent(log):
             if hostinfo.wait(5):
                 return 0
     Introspection.agent = agent
-    server = http.server.ThreadingHTTPServer(INTROSPECTION, Introspection)
+    address = (INTROSPECTION[0], int(config.get("ECS_LAB_INTROSPECTION_PORT") or INTROSPECTION[1]))
+    server = http.server.ThreadingHTTPServer(address, Introspection)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     ping = agent.interval("ECS_LAB_PING_INTERVAL", DEFAULT_PING_SECONDS)
     last_ping = 0.0

@@ -1,0 +1,250 @@
+"""The agent stand-ins' own behaviour, run from source on this machine against the in-process lab endpoint.
+
+Each agent runs as a subprocess with LAB_AGENT_ROOT pointing at a temporary directory, so the host paths it
+uses (/etc/ecs, /var/lib/amazon/ssm/…, /root/.aws/credentials) live there. The ECS agent's introspection
+server binds a port of this machine's 127.0.0.1 while it runs.
+"""
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from lab.fleet.testing import wait_for
+
+SOURCES = Path(__file__).resolve().parents[3] / "lab" / "agents" / "src"
+sys.path.insert(0, str(SOURCES))
+import awsapi  # noqa: E402  (the agents import their modules flat, as installed on a host)
+import ecs_agent  # noqa: E402
+
+CLUSTER = "agents"
+# Not 51678: on this shared machine that port is in the ephemeral range and may be held by a client socket.
+INTROSPECTION_PORT = 29678
+
+
+@pytest.fixture
+def host_root(tmp_path, monkeypatch):
+    """A fake host root for the agents, with the agent_version module the package build would add."""
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "agent_version.py").write_text('VERSION = "9.8.7"\n')
+    monkeypatch.setenv("LAB_AGENT_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def agent_env(root):
+    return dict(os.environ, LAB_AGENT_ROOT=str(root), PYTHONPATH=f"{root / 'lib'}{os.pathsep}{SOURCES}",
+                PYTHONDONTWRITEBYTECODE="1")
+
+
+def ssm_agent(root, *args, timeout=60):
+    return subprocess.run([sys.executable, "-P", str(SOURCES / "ssm_agent.py"), *args], env=agent_env(root),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_service(root, script, *args):
+    return subprocess.Popen([sys.executable, "-P", str(SOURCES / script), *args], env=agent_env(root),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop_service(process):
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=30)
+
+
+def write(root, path, text):
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+def test_sigv4_signature_matches_botocore():
+    credentials = {"access_key": "AKIDEXAMPLE", "secret_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                   "token": "session-token"}
+    url, body = "http://10.213.0.1:4566/_lab/agent/poll?b=2&a=x%20y", b'{"cluster": "c"}'
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.UpdateInstanceInformation"}
+    request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
+    SigV4Auth(Credentials("AKIDEXAMPLE", credentials["secret_key"], "session-token"), "ssm", "eu-west-1").add_auth(request)
+    # botocore signs at the current time; sign ours at the same moment.
+    when = datetime.datetime.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    ours = awsapi.sign("POST", url, headers, body, credentials, "eu-west-1", "ssm", now=when)
+    assert ours["authorization"] == request.headers["Authorization"]
+
+
+def test_ssm_register_refuse_override_clear_and_version(lab_aws, host_root):
+    write(host_root, "/etc/amazon/ssm/amazon-ssm-agent.json", json.dumps({"Ssm": {"Endpoint": lab_aws.url}}))
+    activation = lab_aws.create_activation(registration_limit=2)
+    args = ("-register", "-code", activation["ActivationCode"], "-id", activation["ActivationId"], "-region", "us-east-1")
+    registered = ssm_agent(host_root, *args)
+    assert registered.returncode == 0, registered.stderr
+    key_file = host_root / "var/lib/amazon/ssm/Vault/Store/RegistrationKey"
+    key = json.loads(key_file.read_text())
+    assert key["region"] == "us-east-1" and key["instanceID"] in registered.stdout
+    listed = lab_aws.client("ssm").describe_instance_information()["InstanceInformationList"]
+    assert [i["InstanceId"] for i in listed] == [key["instanceID"]]
+
+    again = ssm_agent(host_root, *args)  # no -y and no terminal to confirm on
+    assert again.returncode == 1 and "already registered" in again.stderr
+    assert json.loads(key_file.read_text()) == key
+
+    wrong = ssm_agent(host_root, "-register", "-code", "not-the-code", "-id", activation["ActivationId"],
+                      "-region", "us-east-1", "-y")
+    assert wrong.returncode == 1 and "InvalidActivation" in wrong.stderr
+
+    assert ssm_agent(host_root, "-clear").returncode == 0
+    assert not key_file.exists()
+    assert ssm_agent(host_root, "-version").stdout.strip() == "SSM Agent version: 9.8.7"
+
+
+def test_ssm_service_writes_credentials_and_heartbeats(lab_aws, host_root):
+    write(host_root, "/etc/amazon/ssm/amazon-ssm-agent.json",
+          json.dumps({"Ssm": {"Endpoint": lab_aws.url}, "Lab": {"PingIntervalSeconds": 0.5}}))
+    activation = lab_aws.create_activation()
+    assert ssm_agent(host_root, "-register", "-code", activation["ActivationCode"], "-id",
+                     activation["ActivationId"], "-region", "us-east-1").returncode == 0
+    service = start_service(host_root, "ssm_agent.py")
+    try:
+        def online():
+            listed = lab_aws.client("ssm").describe_instance_information()["InstanceInformationList"]
+            return listed if listed and listed[0].get("PingStatus") == "Online" else None
+
+        info = wait_for(online, 30, "the managed instance Online")[0]
+        assert info["AgentVersion"] == "9.8.7" and info["IPAddress"] == "127.0.0.1"
+        assert info["ComputerName"] == os.uname().nodename
+        credentials = awsapi.shared_credentials()
+        assert credentials["access_key"] and credentials["token"]
+    finally:
+        assert stop_service(service) == 0
+
+
+def test_ecs_config_is_read_like_ecs_init(host_root):
+    write(host_root, "/var/lib/ecs/ecs.config",
+          "AWS_DEFAULT_REGION=eu-west-1\nECS_EXTERNAL=true\nECS_CLUSTER=from-instance\nECS_ENABLE_GPU_SUPPORT=true\n")
+    write(host_root, "/etc/ecs/ecs.config",
+          '  ECS_CLUSTER=from-user  \n# ECS_LOGLEVEL=debug\nnot a pair\nECS_INSTANCE_ATTRIBUTES="quoted"\nA=b=c\n')
+    config = ecs_agent.load_config()
+    assert config["ECS_CLUSTER"] == "from-user"  # the user's file wins
+    assert config["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert config["ECS_INSTANCE_ATTRIBUTES"] == '"quoted"'  # no quote processing
+    assert config["A"] == "b=c"
+    assert "ECS_ENABLE_GPU_SUPPORT" not in config  # no /dev/nvidia* here
+    (host_root / "dev" / "nvidia0").touch()
+    assert ecs_agent.load_config()["ECS_ENABLE_GPU_SUPPORT"] == "true"
+
+
+def test_ecs_refuses_external_mode_without_region(host_root):
+    write(host_root, "/var/lib/ecs/ecs.config", "ECS_EXTERNAL=true\n")
+    result = subprocess.run([sys.executable, "-P", str(SOURCES / "ecs_agent.py"), "start"], env=agent_env(host_root),
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == ecs_agent.EXIT_TERMINAL
+    assert "AWS_DEFAULT_REGION must be set" in result.stderr
+
+
+@pytest.mark.parametrize("command, expected", [
+    (["exit", "3"], (3, [])), (["echo", "hello", "world"], (0, ["hello world"])), (["sleep", "9"], (None, [])),
+    ([], (None, [])), (["exit", "x"], (2, ["exit: illegal number: x"])),
+])
+def test_simulated_container_outcomes(command, expected):
+    assert ecs_agent.outcome(command) == expected
+
+
+def introspect(path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{INTROSPECTION_PORT}{path}", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_ecs_agent_registers_runs_tasks_and_refuses_when_deregistered(lab_aws, host_root):
+    activation = lab_aws.create_activation()
+    instance_id, credentials = lab_aws.register_managed_instance(activation["ActivationId"], activation["ActivationCode"])
+    write(host_root, "/root/.aws/credentials", (
+        f"[default]\naws_access_key_id = {credentials['AccessKeyId']}\n"
+        f"aws_secret_access_key = {credentials['SecretAccessKey']}\naws_session_token = {credentials['SessionToken']}\n"))
+    write(host_root, "/var/lib/amazon/ssm/Vault/Store/RegistrationKey", json.dumps({"instanceID": instance_id}))
+    write(host_root, "/var/lib/ecs/ecs.config", f"AWS_DEFAULT_REGION=us-east-1\nECS_EXTERNAL=true\n"
+                                                f"ECS_BACKEND_HOST={lab_aws.url}\nECS_LAB_POLL_INTERVAL=0.3\n"
+                                                f"ECS_LAB_INTROSPECTION_PORT={INTROSPECTION_PORT}\n")
+    write(host_root, "/etc/ecs/ecs.config", f"ECS_CLUSTER={CLUSTER}\n")
+    ecs, logs = lab_aws.client("ecs"), lab_aws.client("logs")
+    ecs.create_cluster(clusterName=CLUSTER)
+    ecs.register_task_definition(family="sim", requiresCompatibilities=["EXTERNAL"], containerDefinitions=[
+        {"name": "app", "image": "lab/app:1", "memory": 64, "essential": True,
+         "logConfiguration": {"logDriver": "awslogs", "options": {
+             "awslogs-group": "/lab/sim", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "lab",
+             "awslogs-create-group": "true"}}},
+        {"name": "side", "image": "lab/side:1", "memory": 32, "essential": False, "command": ["echo", "hello", "world"],
+         "logConfiguration": {"logDriver": "awslogs", "options": {
+             "awslogs-group": "/lab/sim", "awslogs-stream-prefix": "lab", "awslogs-create-group": "true"}}},
+    ])
+
+    def task(arn, status):
+        found = ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"][0]
+        return found if found["lastStatus"] == status else None
+
+    agent = start_service(host_root, "ecs_agent.py", "start")
+    try:
+        def connected():
+            arns = ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]
+            found = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"] if arns else []
+            return found[0] if found and found[0]["agentConnected"] else None
+
+        instance = wait_for(connected, 30, "the container instance registered and connected")
+        assert instance["ec2InstanceId"] == instance_id and instance["status"] == "ACTIVE"
+        assert {"ecs.capability.external", "com.amazonaws.ecs.capability.logging-driver.awslogs"} <= {
+            a["name"] for a in instance["attributes"]}
+        arn = instance["containerInstanceArn"]
+        assert wait_for(lambda: introspect_or_none("/v1/metadata"), 30, "introspection") == {
+            "Cluster": CLUSTER, "ContainerInstanceArn": arn,
+            "Version": "Amazon ECS Agent - v9.8.7 (lab987)"}
+
+        running = ecs.run_task(cluster=CLUSTER, taskDefinition="sim", launchType="EXTERNAL")["tasks"][0]["taskArn"]
+        wait_for(lambda: task(running, "RUNNING"), 30, "the task RUNNING")
+        seen = introspect(f"/v1/tasks?taskarn={running}")
+        assert seen["KnownStatus"] == "RUNNING" and {c["Name"] for c in seen["Containers"]} == {"app", "side"}
+        task_id = running.rsplit("/", 1)[1]
+        events = logs.get_log_events(logGroupName="/lab/sim", logStreamName=f"lab/side/{task_id}")["events"]
+        assert [e["message"] for e in events][:2] == ["[lab] container side started from image lab/side:1", "hello world"]
+        ecs.stop_task(cluster=CLUSTER, task=running)
+        stopped = wait_for(lambda: task(running, "STOPPED"), 30, "the stopped task STOPPED")
+        assert {c["name"]: c.get("exitCode") for c in stopped["containers"]} == {"app": 0, "side": 0}
+
+        failing = ecs.run_task(cluster=CLUSTER, taskDefinition="sim", launchType="EXTERNAL", overrides={
+            "containerOverrides": [{"name": "app", "command": ["exit", "3"]}]})["tasks"][0]["taskArn"]
+        ended = wait_for(lambda: task(failing, "STOPPED"), 30, "the task whose essential container exits STOPPED")
+        assert ended["stoppedReason"] == "Essential container in task exited"
+        assert {c["name"]: c.get("exitCode") for c in ended["containers"]}["app"] == 3
+        assert stop_service(agent) == 0
+
+        agent = start_service(host_root, "ecs_agent.py", "start")  # restart: the saved ARN is reused
+        wait_for(lambda: introspect_or_none("/v1/metadata"), 30, "the restarted agent's introspection")
+        assert introspect("/v1/metadata")["ContainerInstanceArn"] == arn
+        assert len(ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]) == 1
+        assert stop_service(agent) == 0
+
+        ecs.deregister_container_instance(cluster=CLUSTER, containerInstance=arn, force=True)
+        agent = start_service(host_root, "ecs_agent.py", "start")
+        assert agent.wait(timeout=30) == ecs_agent.EXIT_TERMINAL
+        assert "remove /var/lib/ecs/data" in agent.stdout.read()
+
+        for path in (host_root / "var/lib/ecs/data").iterdir():  # wiping the data lets it register anew
+            path.unlink()
+        agent = start_service(host_root, "ecs_agent.py", "start")
+        fresh = wait_for(connected, 30, "a new container instance after the data was wiped")
+        assert fresh["containerInstanceArn"] != arn
+    finally:
+        if agent.poll() is None:
+            stop_service(agent)
+
+
+def introspect_or_none(path):
+    try:
+        return introspect(path)
+    except OSError:
+        return None
