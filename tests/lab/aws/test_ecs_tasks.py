@@ -152,6 +152,17 @@ def test_run_task_resource_failures(ecs, case, reason):
     assert answer["failures"] == [{"arn": arn, "reason": reason}]
 
 
+def test_run_task_udp_port_conflict(ecs):
+    arn = document_instance(ecs, CLUSTER)["containerInstanceArn"]
+    external_task_definition(ecs, containerDefinitions=[{
+        "name": "dns", "image": "coredns", "memory": 64,
+        "portMappings": [{"containerPort": 53, "hostPort": 53, "protocol": "udp"}]}])
+    answer = run(ecs, count=2)
+    assert len(answer["tasks"]) == 1
+    assert answer["failures"] == [{"arn": arn, "reason": "RESOURCE:PORTS_UDP"}]
+    assert remaining(ecs, arn)["PORTS_UDP"] == ["53"]
+
+
 def test_run_task_on_disconnected_agent_fails_with_agent(lab_aws, ecs):
     lab_aws.settings(connection_lost_after=60)
     arn = managed_agent(lab_aws, CLUSTER).arn
