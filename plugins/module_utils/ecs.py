@@ -15,6 +15,7 @@ describe_container_instances = _container_instances.describe_container_instances
 managed_instance_query = _container_instances.managed_instance_query
 list_cluster_arns = _container_instances.list_cluster_arns
 list_container_instance_arn_page = _container_instances.list_container_instance_arn_page
+
 # Task definitions (ecs_task_definition): request building and validation, normalize/compare, ensure state.
 from ._ecs import shapes as _shapes  # noqa: E402 pylint: disable=wrong-import-position
 from ._ecs import task_definitions as _task_definitions  # noqa: E402 pylint: disable=wrong-import-position
@@ -42,11 +43,3 @@ check_instance_references = _tasks.check_instance_references
 list_task_arns = _tasks.list_task_arns
 describe_tasks = _tasks.describe_tasks
 summarize_task = _tasks.summarize_task
-
-# Container-instance writes (ecs_container_instance): state by 10, deregistration, attributes, tags.
-from ._ecs import container_instance_state as _container_instance_state  # noqa: E402 pylint: disable=wrong-import-position
-
-select_container_instances = _container_instance_state.select_container_instances
-normalize_container_instance = _container_instance_state.normalize_container_instance
-ensure_container_instance_state = _container_instance_state.ensure_state
-ensure_container_instance_absent = _container_instance_state.ensure_absent
