@@ -216,6 +216,8 @@ regions:
   - eu-west-1
 include_ssm_only: true
 assume_role_arn: arn:aws:iam::123456789012:role/fleet-inventory
+# STS is called in this region.
+region: eu-west-1
 strict: true
 """
 
@@ -242,7 +244,6 @@ from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.iterators im
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.retries import RetryingClient
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.retries import jittered_retry
 
-STATUSES = ("ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED", "INACTIVE")
 # DescribeInstanceInformation filter keys a user may set; InstanceIds is the plugin's own.
 SSM_FILTER_KEYS = ("PingStatus", "ActivationIds", "AgentVersion", "PlatformTypes", "IamRole", "ResourceType", "AssociationStatus", "tag-key")
 # Concurrent API calls. Below botocore's default connection pool (10), and low enough that ECS's and SSM's
@@ -294,10 +295,8 @@ class InventoryModule(AWSInventoryBase):
         for index, cluster in enumerate(clusters):
             if not isinstance(cluster, str) or not cluster.strip():
                 errors.append("clusters[{0}] must be a cluster name or ARN, got {1!r}".format(index, cluster))
+        # statuses are checked against the documented choices when the options are set.
         statuses = self.get_option("statuses") or []
-        for index, status in enumerate(statuses):
-            if status not in STATUSES:
-                errors.append("statuses[{0}] {1!r} is not one of {2}".format(index, status, ", ".join(STATUSES)))
         ssm_filters = []
         for key, values in sorted((self.get_option("ssm_filters") or {}).items()):
             values = values if isinstance(values, list) else [values]
