@@ -43,8 +43,7 @@ def connection(lab):
 @pytest.fixture
 def run_play(lab_aws, tmp_path):
     def run(tasks, check=False, diff=False, hosts="localhost", inventory="localhost,", extra_args=()):
-        defaults = dict(("fleetops.ecs_anywhere." + name, connection(lab_aws)) for name in TASK_MODULES
-                        if (REPO_ROOT / "plugins" / "modules" / (name + ".py")).exists())
+        defaults = dict(("fleetops.ecs_anywhere." + name, connection(lab_aws)) for name in TASK_MODULES)
         play = [{"name": "lab play", "hosts": hosts, "gather_facts": False, "connection": "local",
                  "module_defaults": defaults, "tasks": tasks}]
         path = tmp_path / "play.yml"
@@ -70,14 +69,18 @@ CLUSTER = "edge"
 @pytest.fixture
 def edge_cluster(lab_aws):
     """A cluster with 3 external container instances (no hosts): [{"arn", "managed_instance_id"}, ...]."""
-    from lab.aws._ecs_testing import document_instance, new_mi_id
+    from lab.aws._ecs_testing import new_mi_id, registration
 
     ecs = lab_aws.client("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
     instances = []
     for _ in range(3):
         managed_instance_id = new_mi_id()
-        instance = document_instance(ecs, CLUSTER, instance_id=managed_instance_id, cpu=1024, memory=1024)
+        arguments = registration(cpu=1024, memory=1024)
+        # What the external agent advertises besides ecs.capability.external: the awslogs driver.
+        arguments["attributes"].append({"name": "com.amazonaws.ecs.capability.logging-driver.awslogs"})
+        document = json.dumps({"instanceId": managed_instance_id, "region": lab_aws.region})
+        instance = ecs.register_container_instance(cluster=CLUSTER, instanceIdentityDocument=document, **arguments)["containerInstance"]
         instances.append({"arn": instance["containerInstanceArn"], "managed_instance_id": managed_instance_id})
     return instances
 

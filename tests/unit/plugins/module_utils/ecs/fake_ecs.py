@@ -113,3 +113,106 @@ def _as_aws_stores(request, family, revision):
         "requiresAttributes": [], "registeredAt": "2026-11-24T10:00:00+00:00",
     })
     return definition
+
+
+class FakeTasksECS:
+    """An in-memory ECS client for the task operations, enforcing AWS's per-call limits (RunTask count <= 10,
+    StartTask <= 10 instances, Describe* <= 100 ids, list pages of maxResults). ``before_describe(tasks)`` may
+    move the tasks about to be described, as agents would between two polls. Every call is counted."""
+
+    def __init__(self, instances=3, capacity=1):
+        self.calls = collections.Counter()
+        self.tokens = {}
+        self.tasks = {}  # arn -> task
+        self.instances = dict(
+            ("arn:aws:ecs:us-east-1:{0}:container-instance/edge/{1:032x}".format(ACCOUNT, index), "mi-{0:017x}".format(index))
+            for index in range(instances))
+        self.capacity = capacity  # tasks per instance before RESOURCE:MEMORY
+        self.before_describe = None
+        self.meta = type("Meta", (), {"service_model": botocore.session.get_session().get_service_model("ecs")})()
+
+    def _new_task(self, instance_arn, startedBy=None, group=None, taskDefinition="web", **_ignored):
+        arn = "arn:aws:ecs:us-east-1:{0}:task/edge/{1:032x}".format(ACCOUNT, len(self.tasks) + 1)
+        task = {"taskArn": arn, "containerInstanceArn": instance_arn, "lastStatus": "PENDING", "desiredStatus": "RUNNING",
+                "taskDefinitionArn": "arn:aws:ecs:us-east-1:{0}:task-definition/{1}".format(ACCOUNT, taskDefinition),
+                "group": group or "family:" + taskDefinition.split(":")[0], "containers": [{"name": "web", "lastStatus": "PENDING"}]}
+        if startedBy:
+            task["startedBy"] = startedBy
+        self.tasks[arn] = task
+        return task
+
+    def _load(self, instance_arn):
+        return sum(1 for task in self.tasks.values() if task["containerInstanceArn"] == instance_arn and task["lastStatus"] != "STOPPED")
+
+    def run_task(self, count, clientToken=None, **params):
+        self.calls["RunTask"] += 1
+        assert 1 <= count <= 10, "RunTask count must be 1-10"
+        if clientToken in self.tokens:
+            return self.tokens[clientToken]
+        tasks, failures = [], []
+        for _ in range(count):
+            free = [arn for arn in self.instances if self._load(arn) < self.capacity]
+            if free:
+                tasks.append(self._new_task(min(free, key=self._load), **params))
+            else:
+                failures.extend({"arn": arn, "reason": "RESOURCE:MEMORY"} for arn in self.instances)
+        answer = {"tasks": copy.deepcopy(tasks), "failures": failures}
+        if clientToken:
+            self.tokens[clientToken] = answer
+        return answer
+
+    def start_task(self, containerInstances, **params):
+        self.calls["StartTask"] += 1
+        assert 1 <= len(containerInstances) <= 10, "StartTask takes 1-10 container instances"
+        tasks, failures = [], []
+        for arn in containerInstances:
+            if arn not in self.instances:
+                failures.append({"arn": arn, "reason": "MISSING"})
+            elif self._load(arn) >= self.capacity:
+                failures.append({"arn": arn, "reason": "RESOURCE:MEMORY"})
+            else:
+                tasks.append(self._new_task(arn, **params))
+        return {"tasks": copy.deepcopy(tasks), "failures": failures}
+
+    def stop_task(self, cluster, task, reason=None):
+        self.calls["StopTask"] += 1
+        stopped = self.tasks[task]
+        stopped.update(desiredStatus="STOPPED", lastStatus="STOPPED", stoppedReason=reason or "Task stopped by user", stopCode="UserInitiated")
+        return {"task": copy.deepcopy(stopped)}
+
+    def describe_tasks(self, cluster, tasks):
+        self.calls["DescribeTasks"] += 1
+        assert 1 <= len(tasks) <= 100, "DescribeTasks takes 1-100 tasks"
+        if self.before_describe:
+            self.before_describe([self.tasks[arn] for arn in tasks if arn in self.tasks])
+        found = [copy.deepcopy(self.tasks[arn]) for arn in tasks if arn in self.tasks]
+        missing = [{"arn": arn, "reason": "MISSING"} for arn in tasks if arn not in self.tasks]
+        return {"tasks": found, "failures": missing}
+
+    def list_tasks(self, cluster, maxResults=100, nextToken=None, desiredStatus="RUNNING", family=None, startedBy=None):
+        self.calls["ListTasks"] += 1
+        arns = [arn for arn, task in self.tasks.items() if task["desiredStatus"] == desiredStatus
+                and (not family or task["taskDefinitionArn"].rsplit("/", 1)[-1].split(":")[0] == family)
+                and (not startedBy or task.get("startedBy") == startedBy)]
+        return _page(arns, "taskArns", maxResults, nextToken)
+
+    def list_container_instances(self, cluster, maxResults=100, nextToken=None, filter=None):  # noqa: A002 (boto3's name)
+        self.calls["ListContainerInstances"] += 1
+        wanted = filter.split("[", 1)[1].rstrip("]").split(", ") if filter else None
+        arns = [arn for arn, managed_id in self.instances.items() if wanted is None or managed_id in wanted]
+        return _page(arns, "containerInstanceArns", maxResults, nextToken)
+
+    def describe_container_instances(self, cluster, containerInstances, include=()):
+        self.calls["DescribeContainerInstances"] += 1
+        assert 1 <= len(containerInstances) <= 100, "DescribeContainerInstances takes 1-100 instances"
+        return {"containerInstances": [{"containerInstanceArn": arn, "ec2InstanceId": self.instances[arn]}
+                                       for arn in containerInstances if arn in self.instances],
+                "failures": [{"arn": arn, "reason": "MISSING"} for arn in containerInstances if arn not in self.instances]}
+
+
+def _page(items, key, size, token):
+    start = int(token or 0)
+    page = {key: items[start:start + size]}
+    if start + size < len(items):
+        page["nextToken"] = str(start + size)
+    return page
