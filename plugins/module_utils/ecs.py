@@ -43,3 +43,11 @@ check_instance_references = _tasks.check_instance_references
 list_task_arns = _tasks.list_task_arns
 describe_tasks = _tasks.describe_tasks
 summarize_task = _tasks.summarize_task
+
+# Container-instance writes (ecs_container_instance): state by 10, deregistration, attributes, tags.
+from ._ecs import container_instance_state as _container_instance_state  # noqa: E402 pylint: disable=wrong-import-position
+
+select_container_instances = _container_instance_state.select_container_instances
+normalize_container_instance = _container_instance_state.normalize_container_instance
+ensure_container_instance_state = _container_instance_state.ensure_state
+ensure_container_instance_absent = _container_instance_state.ensure_absent

@@ -70,17 +70,22 @@ def play_env(tmp_path, callback="ansible.posix.json"):
         ANSIBLE_HOST_KEY_CHECKING="0")
 
 
+def write_play(path, lab, tasks, extra_vars=None):
+    """A one-play playbook on localhost whose AWS modules aim at the lab endpoint."""
+    defaults = {"group/fleetops.ecs_anywhere.ecs_anywhere": connection(lab)}
+    # The integrator adds the modules to meta/runtime.yml's action group; until then name them one by one.
+    defaults.update(("fleetops.ecs_anywhere." + name, connection(lab)) for name in AWS_MODULES)
+    play = [{"name": "lab play", "hosts": "localhost", "gather_facts": False, "connection": "local",
+             "vars": dict(extra_vars or {}, ansible_python_interpreter=sys.executable),
+             "module_defaults": defaults, "tasks": tasks}]
+    path.write_text(yaml.safe_dump(play, sort_keys=False))
+    return path
+
+
 @pytest.fixture
 def run_play(lab_aws, tmp_path):
     def run(tasks, check=False, diff=False, verbosity=0, extra_vars=None):
-        defaults = {"group/fleetops.ecs_anywhere.ecs_anywhere": connection(lab_aws)}
-        # The integrator adds the modules to meta/runtime.yml's action group; until then name them one by one.
-        defaults.update(("fleetops.ecs_anywhere." + name, connection(lab_aws)) for name in AWS_MODULES)
-        play = [{"name": "lab play", "hosts": "localhost", "gather_facts": False, "connection": "local",
-                 "vars": dict(extra_vars or {}, ansible_python_interpreter=sys.executable),
-                 "module_defaults": defaults, "tasks": tasks}]
-        path = tmp_path / "play.yml"
-        path.write_text(yaml.safe_dump(play, sort_keys=False))
+        path = write_play(tmp_path / "play.yml", lab_aws, tasks, extra_vars)
         callback = "default" if verbosity else "ansible.posix.json"
         process = subprocess.run(play_command(path, "localhost,", check, diff, verbosity), capture_output=True, text=True,
                                  env=play_env(tmp_path, callback), cwd=tmp_path, timeout=600)
