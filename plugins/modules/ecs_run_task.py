@@ -24,7 +24,7 @@ description:
     C(fleetops.ecs_anywhere.ecs_anywhere) inventory plugin sets them); the collection's action plugin resolves
     the hostnames.
 author:
-  - fleetops.ecs_anywhere contributors
+  - fleetops.ecs_anywhere developers (!UNKNOWN)
 options:
   cluster:
     description: The ECS cluster.
@@ -130,11 +130,15 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check mode; nothing is started or stopped (ensure and stop still read the tasks).
     support: full
   diff_mode:
+    description: Not supported; the tasks are returned instead.
     support: none
   platform:
-    platforms: aws
+    description: Runs on the controller (or any host with boto3) against the AWS APIs.
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -233,7 +237,7 @@ already_running:
   type: list
   elements: dict
 wait:
-  description: How the wait went: C(target), C(elapsed) seconds, C(polls), and C(progress) (task counts per status at each poll).
+  description: How the wait went, with C(target), C(elapsed) seconds, C(polls), and C(progress) (task counts per status at each poll).
   returned: when O(wait=true) and tasks were started or stopped
   type: dict
   sample: {target: RUNNING, elapsed: 12.1, polls: 3, progress: [{PENDING: 3, elapsed: 0.0}, {PENDING: 1, RUNNING: 2, elapsed: 6.0}]}

@@ -24,7 +24,7 @@ description:
   - Tags are not part of a revision's identity. When they are all that differs, the latest revision is tagged
     or untagged in place.
 author:
-  - fleetops.ecs_anywhere contributors
+  - fleetops.ecs_anywhere developers (!UNKNOWN)
 options:
   state:
     description:
@@ -128,11 +128,15 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check mode; nothing is registered, deregistered or tagged, and a would-be new revision is returned.
     support: full
   diff_mode:
+    description: Returns the normalized task definition (with its tags) before and after.
     support: full
   platform:
-    platforms: aws
+    description: Runs on the controller (or any host with boto3) against the AWS APIs.
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

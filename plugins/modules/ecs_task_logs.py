@@ -15,7 +15,7 @@ description:
   - This replaces C(aws logs describe-log-streams) followed by C(aws logs get-log-events).
   - An information module; it changes nothing.
 author:
-  - fleetops.ecs_anywhere contributors
+  - fleetops.ecs_anywhere developers (!UNKNOWN)
 options:
   cluster:
     description: The ECS cluster.
@@ -61,11 +61,15 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check mode; the module only reads.
     support: full
   diff_mode:
+    description: Not supported; nothing changes.
     support: none
   platform:
-    platforms: aws
+    description: Runs on the controller (or any host with boto3) against the AWS APIs.
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -120,20 +120,24 @@ def sort_by_target(tasks, target, check_exit_codes=True):
             (done if status == "RUNNING" else failed if status == FINAL_STATUS else pending).append(task)
         elif status != FINAL_STATUS:
             pending.append(task)
-        elif check_exit_codes and (task.get("stopCode") == "TaskFailedToStart" or any(container.get("exitCode") not in (None, 0)
-                                                                   for container in task.get("containers", []))):
+        elif check_exit_codes and _failed_job(task):
             failed.append(task)
         else:
             done.append(task)
     return done, pending, failed
 
 
+def _failed_job(task):
+    exit_codes = [container.get("exitCode") for container in task.get("containers", [])]
+    return task.get("stopCode") == "TaskFailedToStart" or any(code not in (None, 0) for code in exit_codes)
+
+
 def task_line(task, managed_ids):
     exits = ", ".join("{0} exited {1}".format(container["name"], container["exitCode"])
                       for container in task.get("containers", []) if container.get("exitCode") is not None)
     detail = "; ".join(part for part in (task.get("stoppedReason"), exits) if part)
-    return "task/{0} on {1}: {2}{3}".format(short_id(task["taskArn"]), describe_host(task.get("containerInstanceArn"), managed_ids),
-                                           task.get("lastStatus"), " ({0})".format(detail) if detail else "")
+    host = describe_host(task.get("containerInstanceArn"), managed_ids)
+    return "task/{0} on {1}: {2}{3}".format(short_id(task["taskArn"]), host, task.get("lastStatus"), " ({0})".format(detail) if detail else "")
 
 
 # --- API calls ---------------------------------------------------------------------------------------------
