@@ -30,6 +30,7 @@ Interface (other parts of the lab rely on these names):
 """
 import datetime
 import importlib.util
+import io
 import json
 import random
 import re
@@ -37,6 +38,8 @@ import threading
 import time
 from collections import Counter, defaultdict
 from urllib.parse import parse_qs
+
+import botocore.session
 
 DEFAULT_SETTINGS = {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0}
 # A setting's value must lie in this range (seconds).
@@ -342,8 +345,6 @@ def request_operation(environ):
     if "Action" in query:
         return service, query["Action"][0]
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-        import io
-
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -433,9 +434,7 @@ def model_violations(service, operation, params):
     with a ValidationException worded like ``Value '51' at 'maxResults' failed to satisfy constraint:
     Member must have value less than or equal to 50``.
     """
-    import botocore.session
-
-    model = _service_model(botocore.session, service).operation_model(operation).input_shape
+    model = _service_model(service).operation_model(operation).input_shape
     problems = []
     if model is not None:
         _check_shape(model, params, "", problems)
@@ -445,9 +444,9 @@ def model_violations(service, operation, params):
 _models = {}
 
 
-def _service_model(botocore_session_module, service):
+def _service_model(service):
     if service not in _models:
-        _models[service] = botocore_session_module.get_session().get_service_model(service)
+        _models[service] = botocore.session.get_session().get_service_model(service)
     return _models[service]
 
 
