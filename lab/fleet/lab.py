@@ -194,7 +194,7 @@ def down(log=print):
     state = load_state() or {}
     _close_control_masters()
     records = list(state.get("processes", {}).values())
-    left = stop(records)
+    left = stop(records, log=log)
     reap_children()
     if left:
         raise LabError(f"processes of the lab did not exit: {', '.join(str(r['pid']) for r in left)}")
