@@ -13,8 +13,10 @@ retried on its own: a paginated listing that is throttled on page 40 resumes at 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # Codes that ECS, SSM and CloudWatch Logs use for throttling or transient server faults, on top of
-# those AWSRetry already retries.
-EXTRA_RETRY_CODES = ("ThrottlingException", "TooManyUpdates", "ServerException", "ServiceUnavailableException")
+# those AWSRetry already retries. SSM's server fault is InternalServerError, ECS's ServerException.
+EXTRA_RETRY_CODES = (
+    "ThrottlingException", "TooManyUpdates", "ServerException", "InternalServerError", "ServiceUnavailableException",
+)
 
 
 def jittered_retry(retries=10, delay=1.0, max_delay=30.0):

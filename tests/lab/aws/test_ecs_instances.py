@@ -139,15 +139,16 @@ def test_reregister_deregistered_arn_is_refused(lab_aws, ecs):
 def test_agent_connected_follows_heartbeats_and_lab_clock(lab_aws, ecs):
     lab_aws.settings(connection_lost_after=60)
     agent = managed_agent(lab_aws, CLUSTER)
-    lab_aws.clock(advance=59)
+    # Margins of 10 s either side of the threshold: real time also passes between the calls.
+    lab_aws.clock(advance=50)
     assert describe_one(ecs, agent.arn)["agentConnected"] is True
-    lab_aws.clock(advance=2)
+    lab_aws.clock(advance=20)
     assert describe_one(ecs, agent.arn)["agentConnected"] is False
 
     endpoint = agent.discover()
     assert endpoint["endpoint"].startswith(lab_aws.url)
     assert describe_one(ecs, agent.arn)["agentConnected"] is True
-    lab_aws.clock(advance=61)
+    lab_aws.clock(advance=70)
     assert describe_one(ecs, agent.arn)["agentConnected"] is False
 
 
