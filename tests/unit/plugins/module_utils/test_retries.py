@@ -46,6 +46,7 @@ class _RawBody:
         ("ssm", "DescribeParameters", "describe_parameters", "ThrottlingException"),
         ("ssm", "DescribeParameters", "describe_parameters", "TooManyUpdates"),
         ("ecs", "ListClusters", "list_clusters", "ServerException"),
+        ("ssm", "DescribeParameters", "describe_parameters", "InternalServerError"),
     ],
 )
 def test_retries_throttling_until_success(counting_client, service, operation, method, code):
