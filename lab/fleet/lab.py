@@ -3,6 +3,8 @@
 Everything the lab starts or makes is written to STATE_DIR/lab.json as soon as it exists (processes by PID
 and start time), so `down` can always undo it, also after a failed or interrupted `up`.
 """
+import contextlib
+import fcntl
 import json
 import os
 import shlex
@@ -22,7 +24,8 @@ ENV_FILE = config.STATE_DIR / "lab.env"
 LOGS = config.STATE_DIR / "logs"
 CONTROL_DIR = config.RUN_DIR / "cp"
 # Kept by `down`: the logs of the last lab and what it had recorded, for a post-mortem.
-KEPT = {LOGS.name}
+LOCK = config.STATE_DIR / ".lock"
+KEPT = {LOGS.name, LOCK.name}
 LAST_STATE = LOGS / "last-lab.json"
 # Fault injection for tests of the teardown: `up` fails right after the named step (see FAIL_POINTS).
 FAIL_AFTER = "FLEETOPS_LAB_FAIL_AFTER"
@@ -43,16 +46,33 @@ def save_state(state):
     temporary.replace(STATE_FILE)
 
 
+@contextlib.contextmanager
+def exclusive():
+    """One `up` or `down` at a time on the machine: a second one would tear down a lab that is starting."""
+    config.STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LabError("another `python -m lab up` or `down` is running; wait for it to finish") from None
+        yield
+
+
 def up(count, timeout=120.0, endpoint=True, log=print):
     """Build (or reuse) the base, make the island, start endpoint and apt repo, boot `count` hosts, wait for sshd."""
     if not 1 <= count <= config.MAX_HOSTS:
         raise LabError(f"--hosts must be between 1 and {config.MAX_HOSTS}, not {count}")
+    with exclusive():
+        return _locked_up(count, timeout, endpoint, log)
+
+
+def _locked_up(count, timeout, endpoint, log):
     previous = load_state()
     if previous and previous.get("status") == "up" and island.exists():
         raise LabError(f"a lab is already up ({len(previous['hosts'])} hosts); run `python -m lab down` first")
     if previous or island.exists() or hosts.mounted_paths():
         log("cleaning up what an earlier lab left")
-        down(log=log)
+        _down(log)
     base_dir = base.ensure(log=log)
     started = time.monotonic()
     state = {
@@ -66,7 +86,7 @@ def up(count, timeout=120.0, endpoint=True, log=print):
         _up(state, count, base_dir, endpoint, timeout, log)
     except BaseException:
         log("lab up failed; tearing down what it made (logs kept in %s)" % LOGS)
-        down(log=log)
+        _down(log)
         raise
     log(f"lab up: {count} hosts answering ssh after {time.monotonic() - started:.1f} s "
         f"(inventory {INVENTORY}); run commands in it with `python -m lab exec -- CMD`")
@@ -191,6 +211,11 @@ def exec_in(argv):
 
 def down(log=print):
     """Stop what the lab started (by PID), unmount, remove netns and bridge. Safe to repeat."""
+    with exclusive():
+        _down(log)
+
+
+def _down(log):
     state = load_state() or {}
     _close_control_masters()
     records = list(state.get("processes", {}).values())
