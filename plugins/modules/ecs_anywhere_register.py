@@ -167,7 +167,7 @@ EXAMPLES = r"""
     force: true
   delegate_to: localhost
   become: false
-  when: __removed.previous_managed_instance_id
+  when: __removed.previous_managed_instance_id is not none
 """
 
 RETURN = r"""

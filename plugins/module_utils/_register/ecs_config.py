@@ -114,10 +114,8 @@ def plan_files(texts, to_set, to_remove):
 
 
 def effective_value(texts, key):
-    """The value of key the agent sees (texts: role -> text): its home file wins, then the other."""
-    home = KEY_FILES[key]
-    for role in [home] + sorted(r for r in texts if r != home):
-        value = parse(texts.get(role)).get(key)
-        if value is not None:
-            return value
-    return None
+    """The value of key the agent sees (texts: role -> text). ecs-init loads /var/lib/ecs/ecs.config
+    first and then /etc/ecs/ecs.config, whose keys win."""
+    values = parse(texts.get(VAR))
+    values.update(parse(texts.get(ETC)))
+    return values.get(key)

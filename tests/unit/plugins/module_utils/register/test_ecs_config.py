@@ -99,3 +99,11 @@ def test_value_problem_names_the_field():
     assert ecs_config.value_problem("http_proxy", "http://a\nECS_CLUSTER=evil") == \
         "http_proxy must not contain line breaks or NUL characters"
     assert ecs_config.value_problem("http_proxy", "http://proxy:3128") is None
+
+
+def test_effective_value_lets_etc_win_as_ecs_init_does():
+    texts = {ETC: "AWS_DEFAULT_REGION=eu-west-1\n", VAR: "AWS_DEFAULT_REGION=us-east-1\nECS_EXTERNAL=true\n"}
+
+    assert ecs_config.effective_value(texts, "AWS_DEFAULT_REGION") == "eu-west-1"
+    assert ecs_config.effective_value(texts, "ECS_EXTERNAL") == "true"
+    assert ecs_config.effective_value({ETC: None, VAR: None}, "ECS_CLUSTER") is None
