@@ -397,8 +397,8 @@ class _Reader:
                 raise
         return {
             name: {
-                "clusters": {cluster: json_safe(found) for cluster, found in sorted(region.clusters.items()) if cluster not in region.failed_clusters},
-                "managed_instances": json_safe(region.managed_instances),
+                "clusters": {cluster: found for cluster, found in sorted(region.clusters.items()) if cluster not in region.failed_clusters},
+                "managed_instances": region.managed_instances,
             }
             for name, region in self.regions.items()
             if not region.failed
@@ -444,7 +444,8 @@ class _Reader:
 
     def _described(self, region, cluster, result):
         # Instances deregistered since they were listed come back as failures: they are simply gone.
-        instances, _failures = result
+        # Made JSON-safe now, on this otherwise idle thread, while the workers wait for answers.
+        instances = json_safe(result[0])
         region.clusters[cluster].extend(instances)
         if not self.settings["include_ssm_only"]:
             region.ids_to_look_up.extend(instance["ec2InstanceId"] for instance in instances if instance.get("ec2InstanceId"))
@@ -458,6 +459,7 @@ class _Reader:
         )
 
     def _add_managed_instances(self, region, instances):
+        instances = json_safe(instances)
         region.managed_instances.extend(instances)
         if self.settings["include_ssm_tags"]:
             for instance in instances:
@@ -505,8 +507,9 @@ class _Region:
 
     def __init__(self, name, plugin):
         self.name = name
+        self.plugin = plugin
         self.ecs = RetryingClient(plugin.client("ecs", region=name), plugin.retry_decorator)
-        self.ssm = RetryingClient(plugin.client("ssm", region=name), plugin.retry_decorator)
+        self._ssm = None
         self.clusters = {}
         self.failed_clusters = set()
         self.failed = False
@@ -514,6 +517,13 @@ class _Region:
         # ECS jobs submitted and not finished; when none is left, the last partial batch of mi- ids is looked up.
         self.ecs_jobs = 0
         self.ids_to_look_up = []
+
+    @property
+    def ssm(self):
+        # Made when first needed, usually while the first ECS calls are answered (a client takes ~0.1 s).
+        if self._ssm is None:
+            self._ssm = RetryingClient(self.plugin.client("ssm", region=self.name), self.plugin.retry_decorator)
+        return self._ssm
 
 
 def _set_tags(instance, tags):

@@ -11,21 +11,23 @@ InstanceInformationList) after json_safe().
 """
 
 import datetime
+import json
 
 
 def json_safe(value):
     """A copy of value with datetimes as ISO 8601 strings.
 
     Cache plugins store JSON; converting before the cache, not after, gives a cache hit the same
-    host vars as a fresh query.
+    host vars as a fresh query. The round trip through the json module is several times faster
+    than walking thousands of instances in Python.
     """
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
+    return json.loads(json.dumps(value, default=_iso_format))
+
+
+def _iso_format(value):
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
-    return value
+    raise TypeError("{0} is not JSON serializable".format(type(value).__name__))
 
 
 def join_instances(region, clusters, managed_instances, include_ssm_only=False, require_managed_instance=False):
