@@ -128,3 +128,24 @@ def test_tags_only_change_does_not_make_a_revision(lab_aws, run_play):
     arn = result["register"]["task_definition"]["task_definition_arn"]
     assert result["retag"]["task_definition"]["task_definition_arn"] == arn
     assert lab_aws.client("ecs").list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "dev"}]
+
+
+def test_validate_images_checks_the_ecr_tag_before_registering(lab_aws, run_play):
+    ecr = lab_aws.client("ecr")
+    ecr.create_repository(repositoryName="team/app")
+    manifest = '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}'
+    ecr.put_image(repositoryName="team/app", imageManifest=manifest, imageTag="1.4")
+    registry = "123456789012.dkr.ecr.{0}.amazonaws.com/team/app".format(lab_aws.region)
+    role = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+
+    def task(name, image):
+        return dict(_web_task(name, [], containers=[{"name": "app", "image": image, "memory": 64}],
+                              validate_images=True, execution_role_arn=role), ignore_errors=True)
+
+    result = run_play([task("missing tag", registry + ":9.9"), task("existing tag", registry + ":1.4")])
+    assert result["missing tag"]["failed"] is True
+    assert result["missing tag"]["msg"] == (
+        "containers[0].image: tag '9.9' not found in ECR repository team/app of registry 123456789012")
+    assert result["existing tag"]["changed"] is True
+    assert result["existing tag"]["task_definition"]["revision"] == 1
+    assert len(_revisions(lab_aws, "web")) == 1
