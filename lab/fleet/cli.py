@@ -27,17 +27,19 @@ def add_commands(subparsers):
 
 
 def _guard(action):
+    """Exit status 0, or 1 with the lab's error message."""
     try:
-        return action()
+        action()
     except LabError as error:
         print(f"lab: {error}", file=sys.stderr)
         return 1
+    return 0
 
 
 def _up(args):
     from lab.fleet import lab
 
-    return _guard(lambda: lab.up(args.hosts, timeout=args.timeout, endpoint=args.endpoint) and 0)
+    return _guard(lambda: lab.up(args.hosts, timeout=args.timeout, endpoint=args.endpoint))
 
 
 def _down(_args):
