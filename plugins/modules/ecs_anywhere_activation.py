@@ -23,7 +23,7 @@ description:
     every expired activation this collection created.
   - Deleting an activation does not deregister the hosts that used it.
 author:
-  - fleetops.ecs_anywhere developers
+  - fleetops.ecs_anywhere developers (!UNKNOWN)
 options:
   state:
     description:
@@ -185,6 +185,8 @@ activations:
   elements: dict
 """
 
+import functools
+
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.errors import AnsibleECSAnywhereError
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.modules import AnsibleECSAnywhereModule
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.ssm import ensure_activation_absent
@@ -213,10 +215,7 @@ def main():
     params = module.params
     try:
         if params["state"] == "present":
-            validate = None
-            if params["validate_role"]:
-                iam = module.client("iam")
-                validate = lambda name: validate_activation_role(iam, name)  # noqa: E731
+            validate = functools.partial(validate_activation_role, module.client("iam")) if params["validate_role"] else None
             result = ensure_activation_present(module.client("ssm"), params, module.check_mode, validate=validate)
         else:
             result = ensure_activation_absent(module.client("ssm"), params, module.check_mode)

@@ -14,7 +14,7 @@ description:
     registered with each (RV(activations[].registrations_count)) and whether it expired.
   - Activation codes are never returned; AWS gives them out only at creation.
 author:
-  - fleetops.ecs_anywhere developers
+  - fleetops.ecs_anywhere developers (!UNKNOWN)
 options:
   activation_ids:
     description:

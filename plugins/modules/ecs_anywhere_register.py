@@ -31,7 +31,7 @@ description:
     M(fleetops.ecs_anywhere.ecs_container_instance).
   - In check mode it reports the planned changes (and RV(needs_activation)) without an activation.
 author:
-  - fleetops.ecs_anywhere developers
+  - fleetops.ecs_anywhere developers (!UNKNOWN)
 options:
   state:
     description:

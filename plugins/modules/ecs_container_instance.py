@@ -22,7 +22,7 @@ description:
   - With O(state=present), O(state=active) or O(state=draining) it also manages custom attributes
     (O(attributes)) and tags (O(tags)). Every selected id must match a container instance.
 author:
-  - fleetops.ecs_anywhere developers
+  - fleetops.ecs_anywhere developers (!UNKNOWN)
 options:
   cluster:
     description:

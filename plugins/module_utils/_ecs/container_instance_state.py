@@ -210,8 +210,10 @@ def wait_until_drained(client, cluster, arns, timeout, sleep=time.sleep, clock=t
             return described
         remaining = deadline - clock()
         if remaining <= 0:
-            raise _invalid("timed out after {0}s waiting for tasks to stop on {1}".format(
-                timeout, ", ".join("{0} ({1} running, {2} pending)".format(i["containerInstanceArn"], i.get("runningTasksCount", 0), i.get("pendingTasksCount", 0)) for i in busy)))
+            still = ", ".join(
+                "{0} ({1} running, {2} pending)".format(i["containerInstanceArn"], i.get("runningTasksCount", 0), i.get("pendingTasksCount", 0)) for i in busy
+            )
+            raise _invalid("timed out after {0}s waiting for tasks to stop on {1}".format(timeout, still))
         sleep(min(delay, remaining))
         delay = min(delay * 2, 15)
 
@@ -234,12 +236,17 @@ def _result(changes, before, after, extra=None):
     }
 
 
+def _checked_selection(client, params):
+    """check_options, then select_container_instances with the module's selectors."""
+    check_options(params)
+    return select_container_instances(client, params["cluster"], params.get("container_instances"), params.get("managed_instance_ids"), params.get("filter"))
+
+
 def ensure_state(client, params, check_mode):
     """Make the selected container instances carry the status (state active/draining; present keeps
     it), attributes and tags asked for; with wait, wait for draining instances to run no tasks."""
-    check_options(params)
     cluster = params["cluster"]
-    described, missing = select_container_instances(client, cluster, params.get("container_instances"), params.get("managed_instance_ids"), params.get("filter"))
+    described, missing = _checked_selection(client, params)
     if any(missing.values()):
         raise _invalid("no container instance in cluster {0} for {1}".format(cluster, _missing_message(missing)))
     status = {"active": "ACTIVE", "draining": "DRAINING"}.get(params.get("state"))
@@ -287,9 +294,8 @@ def _apply(client, cluster, changes):
 def ensure_absent(client, ssm_client, params, check_mode):
     """Deregister the selected container instances (force optional) and, with
     deregister_managed_instance, their SSM managed instances (and any selected mi- id without one)."""
-    check_options(params)
     cluster = params["cluster"]
-    described, missing = select_container_instances(client, cluster, params.get("container_instances"), params.get("managed_instance_ids"), params.get("filter"))
+    described, missing = _checked_selection(client, params)
     live = [i for i in described if i.get("status") != "INACTIVE"]
     before = [normalize_container_instance(i) for i in live]
     managed_ids = sorted({i["ec2InstanceId"] for i in live if MANAGED_INSTANCE_ID.match(i.get("ec2InstanceId") or "")} | set(missing["managed_instance_ids"]))

@@ -291,7 +291,8 @@ def test_cluster_change_resets_agent_data_and_rejoins(fake_host, capsys):
     data.mkdir(parents=True)
     (data / "agent.db").write_text("old container instance")
 
-    moved = run_module(capsys, diff=True, **dict(WITH_ACTIVATION, cluster="green"))
+    green = {**WITH_ACTIVATION, "cluster": "green"}
+    moved = run_module(capsys, diff=True, **green)
 
     assert moved["changed"] is True
     assert moved["managed_instance_id"] == first["managed_instance_id"]  # registration kept

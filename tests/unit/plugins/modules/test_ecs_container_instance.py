@@ -107,7 +107,7 @@ def test_state_updates_go_in_batches_of_ten():
 
     state.update_container_instances_state(client, "edge", arns, "DRAINING")
 
-    assert [len(kwargs["containerInstances"]) for _, kwargs in client.calls] == [10, 10, 3]
+    assert [len(kwargs["containerInstances"]) for dummy, kwargs in client.calls] == [10, 10, 3]
 
 
 def test_attributes_always_name_their_target_and_go_by_ten():
@@ -116,8 +116,8 @@ def test_attributes_always_name_their_target_and_go_by_ten():
 
     state.put_attributes(client, "edge", attributes)
 
-    assert [len(kwargs["attributes"]) for _, kwargs in client.calls] == [10, 2]
-    assert all(a["targetId"] == ARN for _, kwargs in client.calls for a in kwargs["attributes"])
+    assert [len(kwargs["attributes"]) for dummy, kwargs in client.calls] == [10, 2]
+    assert all(a["targetId"] == ARN for dummy, kwargs in client.calls for a in kwargs["attributes"])
 
 
 class FakeClock:
