@@ -1,0 +1,107 @@
+"""The ecs_anywhere inventory on the lab fleet after a rollout: hosts in their cluster groups, reachable.
+
+Needs root; brings up its own 2-host lab for the module with lab.fleet.testing.fleet_lab (the integrator
+may move it onto a shared fleet fixture), rolls ECS Anywhere out with playbooks/rollout.yml (the agent
+role: packages from the lab's signed apt repo as a mirror, agents pointed at the lab endpoint), then runs
+`ansible-inventory --graph` and `ansible all -m ping` through files/lab.ecs_anywhere.yml, inside the island.
+"""
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.fleet import config, repo
+from lab.fleet.testing import fleet_lab, island_python, lab
+
+FILES = Path(__file__).parent / "files"
+INVENTORY = FILES / "lab.ecs_anywhere.yml"
+CLUSTER = "edge"
+PLAIN_OUTPUT = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
+
+
+def key_fingerprint(path):
+    listing = subprocess.run(["gpg", "--batch", "--show-keys", "--with-colons", str(path)], capture_output=True, text=True, check=True)
+    return next(line.split(":")[9] for line in listing.stdout.splitlines() if line.startswith("fpr:"))
+
+
+def rollout_vars(workdir):
+    """The agent role's settings for the lab: the signed repo as the package mirror, the lab endpoint."""
+    return {
+        "agent_cluster": CLUSTER,
+        "agent_region": config.REGION,
+        "agent_package_source": "mirror",
+        "agent_mirror_url": config.repo_url(),
+        "agent_gpg_keys": [{"name": "fleetops-lab", "src": str(repo.public_key_path()), "fingerprint": key_fingerprint(repo.public_key_path())}],
+        "agent_docker_source": "none",
+        "agent_ssm_endpoint": config.endpoint_url(),
+        "agent_ecs_endpoint": config.endpoint_url(),
+        "agent_local_cache_path": str(workdir / "packages"),
+    }
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    with fleet_lab(hosts=2) as state:
+        island_python(f"import boto3; boto3.client('ecs').create_cluster(clusterName='{CLUSTER}'); print('{{}}')")
+        workdir = tmp_path_factory.mktemp("rollout")
+        extra_vars = workdir / "vars.json"
+        extra_vars.write_text(json.dumps(rollout_vars(workdir)))
+        rollout = lab("exec", "--", "ansible-playbook", str(config.REPO_ROOT / "playbooks" / "rollout.yml"), "-e", f"@{extra_vars}",
+                      env=dict(PLAIN_OUTPUT, ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-local")), timeout=900)
+        assert rollout.returncode == 0, rollout.stdout[-6000:] + rollout.stderr[-3000:]
+        yield state
+
+
+def graph(text):
+    """`ansible-inventory --graph` output as {group: [its hosts]}: each "|--" is three characters deeper
+    than its parent's, and "@" marks a group."""
+    groups, path = {}, []
+    for line in text.splitlines():
+        if line.startswith("@"):
+            path = [line[1:].rstrip(":")]
+            continue
+        if "|--" not in line:
+            continue
+        depth = line.index("|--") // 3
+        name = line.split("|--", 1)[1]
+        path = path[: depth + 1]
+        if name.startswith("@"):
+            path.append(name[1:].rstrip(":"))
+            groups.setdefault(path[-1], [])
+        else:
+            groups.setdefault(path[-1], []).append(name)
+    return {group: sorted(hosts) for group, hosts in groups.items()}
+
+
+def test_graph_shows_the_registered_hosts_in_their_cluster_group(fleet):
+    result = lab("exec", "--", "ansible-inventory", "-i", str(INVENTORY), "--graph", env=PLAIN_OUTPUT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = sorted(host["name"] for host in fleet["hosts"])
+    groups = graph(result.stdout)
+    assert groups["cluster_" + CLUSTER] == names, result.stdout
+    assert groups["status_active"] == names
+    assert groups["ping_status_online"] == names
+
+
+def test_hosts_have_their_lab_addresses_and_ids(fleet):
+    result = lab("exec", "--", "ansible-inventory", "-i", str(INVENTORY), "--list", env=PLAIN_OUTPUT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    hostvars = json.loads(result.stdout)["_meta"]["hostvars"]
+    for host in fleet["hosts"]:
+        found = hostvars[host["name"]]
+        assert found["ansible_host"] == host["address"]
+        assert found["managed_instance_id"].startswith("mi-")
+        assert found["cluster"] == CLUSTER and found["agent_connected"] is True
+        assert "ecs.capability.external" in found["attributes"]
+
+
+def test_ping_reaches_every_host_through_the_inventory(fleet):
+    result = lab("exec", "--", "ansible", "all", "-i", str(INVENTORY), "-m", "ansible.builtin.ping", "--one-line", env=PLAIN_OUTPUT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for host in fleet["hosts"]:
+        assert re.search(rf"^{host['name']} \| SUCCESS", result.stdout, re.MULTILINE), result.stdout
