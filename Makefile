@@ -46,8 +46,8 @@ build: venv
 test: host-deps sanity lint build
 	$(BIN)/pytest tests/unit $(wildcard tests/lab)
 
-demo: venv
-	@echo "make demo: will bring up a 3-host lab and run playbooks/rollout.yml (not built yet)"
+demo: venv host-deps
+	$(BIN)/python -m lab demo --hosts 3
 
 lab-up: venv
 	$(BIN)/python -m lab up --hosts $(HOSTS)

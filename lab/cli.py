@@ -15,6 +15,9 @@ def main(argv=None):
         fleet_cli = None
     if fleet_cli:
         fleet_cli.add_commands(commands)
+        from lab import demo
+
+        demo.add_commands(commands)
 
     args = parser.parse_args(argv)
     return args.func(args) or 0
