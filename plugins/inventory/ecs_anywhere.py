@@ -24,7 +24,7 @@ description:
   - Hosts are added to the groups C(cluster_<name>), C(status_<status>) and C(ping_status_<status>)
     (see O(default_groups)).
 author:
-  - fleetops.ecs_anywhere developers
+  - fleetops.ecs_anywhere developers (!UNKNOWN)
 extends_documentation_fragment:
   - inventory_cache
   - constructed
@@ -240,7 +240,6 @@ from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.j
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.join import json_safe
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.errors import AnsibleECSAnywhereError
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.iterators import SSM_PAGE_SIZE
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.iterators import chunks
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.retries import RetryingClient
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.retries import jittered_retry
 
@@ -408,7 +407,9 @@ class _Reader:
         region = _Region(name, self.plugin)
         self.regions[name] = region
         if self.settings["include_ssm_only"]:
-            self._submit(region, None, partial(self._add_managed_instances, region), ssm.describe_instance_information, region.ssm, filters=self.settings["ssm_filters"])
+            self._submit(
+                region, None, partial(self._add_managed_instances, region), ssm.describe_instance_information, region.ssm, filters=self.settings["ssm_filters"]
+            )
         if self.settings["clusters"]:
             self._list_clusters(region, self.settings["clusters"])
         else:
@@ -455,7 +456,13 @@ class _Reader:
     def _look_up(self, region):
         batch, region.ids_to_look_up = region.ids_to_look_up[:SSM_PAGE_SIZE], region.ids_to_look_up[SSM_PAGE_SIZE:]
         self._submit(
-            region, None, partial(self._add_managed_instances, region), ssm.describe_instance_information, region.ssm, instance_ids=batch, filters=self.settings["ssm_filters"]
+            region,
+            None,
+            partial(self._add_managed_instances, region),
+            ssm.describe_instance_information,
+            region.ssm,
+            instance_ids=batch,
+            filters=self.settings["ssm_filters"],
         )
 
     def _add_managed_instances(self, region, instances):

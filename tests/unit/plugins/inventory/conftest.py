@@ -34,8 +34,9 @@ def _install_collection_loader():
 _install_collection_loader()
 
 from lab.aws._ecs_testing import registration  # noqa: E402
-from lab.aws.pytest_plugin import lab_aws  # noqa: E402,F401  (fixtures)
-from lab.aws.pytest_plugin import lab_aws_server  # noqa: E402,F401
+# Fixtures: the lab endpoint, reset for each test.
+from lab.aws.pytest_plugin import lab_aws  # noqa: E402,F401 pylint: disable=unused-import
+from lab.aws.pytest_plugin import lab_aws_server  # noqa: E402,F401 pylint: disable=unused-import
 
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.retries import jittered_retry  # noqa: E402
 

@@ -328,7 +328,8 @@ def test_cached_hosts_follow_changed_host_options(run_inventory, lab_aws, tmp_pa
 
 
 def test_unreadable_cluster_fails_with_strict(run_inventory, two_clusters):
-    with pytest.raises(AnsibleParserError, match=r"Could not read cluster missing in region us-east-1: Failed to list container instances: .*ClusterNotFoundException"):
+    expected = r"Could not read cluster missing in region us-east-1: Failed to list container instances: .*ClusterNotFoundException"
+    with pytest.raises(AnsibleParserError, match=expected):
         run_inventory(clusters=["edge", "missing"], strict=True)
 
 

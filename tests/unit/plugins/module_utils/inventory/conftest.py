@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 ACCOUNT = "123456789012"
+ACTIVATION_ID = "0d1c5cc4-7d8f-4f5e-8b4a-2a3c1f7e9b10"
 
 
 def container_instance(cluster, instance_id, managed_instance_id, status="ACTIVE", connected=True, tags=None, attributes=None):
@@ -37,7 +38,7 @@ def container_instance(cluster, instance_id, managed_instance_id, status="ACTIVE
     }
 
 
-def managed_instance(instance_id, ip_address="10.213.0.11", computer_name="edge-01", ping_status="Online", activation_id="0d1c5cc4-7d8f-4f5e-8b4a-2a3c1f7e9b10"):
+def managed_instance(instance_id, ip_address="10.213.0.11", computer_name="edge-01", ping_status="Online", activation_id=ACTIVATION_ID):
     """A DescribeInstanceInformation entry of a hybrid (mi-) instance, as SSM returns it."""
     return {
         "InstanceId": instance_id,
