@@ -74,7 +74,7 @@ def edge_cluster(lab_aws):
     ecs = lab_aws.client("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
     instances = []
-    for _ in range(3):
+    for _number in range(3):
         managed_instance_id = new_mi_id()
         arguments = registration(cpu=1024, memory=1024)
         # What the external agent advertises besides ecs.capability.external: the awslogs driver.

@@ -80,7 +80,7 @@ class FakeECS:
 
     def _find(self, name):
         name = name.rsplit("/", 1)[-1]
-        family, _, revision = name.partition(":")
+        family, _separator, revision = name.partition(":")
         revisions = self.revisions.get(family, {})
         if revision:
             definition = revisions.get(int(revision))
@@ -150,7 +150,7 @@ class FakeTasksECS:
         if clientToken in self.tokens:
             return self.tokens[clientToken]
         tasks, failures = [], []
-        for _ in range(count):
+        for _attempt in range(count):
             free = [arn for arn in self.instances if self._load(arn) < self.capacity]
             if free:
                 tasks.append(self._new_task(min(free, key=self._load), **params))
