@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Write docs/roles/<role>.md from each roles/<role>/meta/argument_specs.yml (one page per role).
+
+    hack/role-docs.py            # (re)write the pages, remove pages of roles that are gone
+    hack/role-docs.py --check    # exit 1 naming every page that is missing, stale or orphaned
+
+The argument specs are the single source: ansible-core validates the role's variables against them at run
+time, and these pages show the same text (Ansible markup rendered with antsibull-docs-parser).
+"""
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import yaml
+from antsibull_docs_parser import dom
+from antsibull_docs_parser.md import MDFormatter, to_md
+from antsibull_docs_parser.parser import Context, parse
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+COLLECTION = "fleetops.ecs_anywhere"
+# Only what starts inline Markdown or ends a table cell; antsibull's own formatter escapes all punctuation,
+# which renders the same but makes the generated files hard to read.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def code(value):
+    """A value as a Markdown code span that survives a table cell."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    if text == "":
+        text = '""'
+    text = text.replace("|", "\\|")
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+class ReadableMarkdown(MDFormatter):
+    """Ansible markup as plain GitHub Markdown: code spans, emphasis, links."""
+
+    def format_text(self, part):
+        return _MARKDOWN_SPECIAL.sub(r"\\\1", part.text)
+
+    def format_code(self, part):
+        return code(part.text)
+
+    def format_option_value(self, part):
+        return code(part.value)
+
+    def format_env_variable(self, part):
+        return code(part.name)
+
+    def format_option_name(self, part, url):
+        return code(part.name if part.value is None else f"{part.name}={part.value}")
+
+    format_return_value = format_option_name
+
+    def format_plugin(self, part, url):
+        return code(part.plugin.fqcn)
+
+    def format_module(self, part, url):
+        return code(part.fqcn)
+
+    def format_italic(self, part):
+        return f"*{self.format_text(part)}*"
+
+    def format_bold(self, part):
+        return f"**{self.format_text(part)}**"
+
+    def format_url(self, part):
+        return f"<{part.url}>"
+
+    def format_link(self, part):
+        return f"[{self.format_text(part)}]({part.url})"
+
+
+def markup(text, role, entry_point, separator="<br>"):
+    """Ansible markup (C(), O(), V(), ...) of a description, string or list of paragraphs, as Markdown."""
+    context = Context(current_plugin=dom.PluginIdentifier(fqcn=f"{COLLECTION}.{role}", type="role"),
+                      role_entrypoint=entry_point)
+    return to_md(parse(text or "", context), formatter=ReadableMarkdown(), par_sep=separator)
+
+
+def type_of(option):
+    kind = option.get("type", "str")
+    return f"{kind} of {option['elements']}" if kind == "list" and "elements" in option else kind
+
+
+def option_rows(options, role, entry_point):
+    rows = ["| Variable | Type | Required | Default | Choices | Description |",
+            "|---|---|---|---|---|---|"]
+    for name, option in options.items():
+        default = code(option["default"]) if "default" in option else ""
+        choices = ", ".join(code(choice) for choice in option.get("choices", []))
+        required = "yes" if option.get("required") else ""
+        description = markup(option.get("description"), role, entry_point)
+        rows.append(f"| `{name}` | {type_of(option)} | {required} | {default} | {choices} | {description} |")
+    return rows
+
+
+def entry_point_section(role, entry_point, spec, same_as=None):
+    lines = [f"## Entry point `{entry_point}`", ""]
+    if entry_point != "main":
+        lines += [f"Run with `tasks_from: {entry_point}` of `ansible.builtin.include_role` or `ansible.builtin.import_role`.", ""]
+    if same_as:
+        return lines + [f"Same description and variables as [`{same_as}`](#entry-point-{same_as}).", ""]
+    # main's short description heads the page.
+    if spec.get("short_description") and entry_point != "main":
+        lines += [markup(spec["short_description"], role, entry_point), ""]
+    if spec.get("description"):
+        lines += [markup(spec["description"], role, entry_point, separator="\n\n"), ""]
+    options = spec.get("options") or {}
+    lines += option_rows(options, role, entry_point) if options else ["This entry point takes no variables."]
+    return lines + [""]
+
+
+def render(role, spec_path):
+    """The Markdown page of one role."""
+    specs = yaml.safe_load(spec_path.read_text())
+    entry_points = (specs or {}).get("argument_specs")
+    if not isinstance(entry_points, dict) or not entry_points:
+        raise ValueError(f"{spec_path}: argument_specs: expected a mapping of entry points")
+    relative = spec_path.relative_to(spec_path.parents[3])
+    lines = [f"<!-- Generated by hack/role-docs.py from {relative}; edit that file, then run hack/role-docs.py. -->",
+             f"# Role `{COLLECTION}.{role}`", ""]
+    main = entry_points.get("main", {})
+    if main.get("short_description"):
+        lines += [markup(main["short_description"], role, "main"), ""]
+    # main first, then the others in the order the file lists them.
+    ordered = sorted(entry_points, key=lambda name: name != "main")
+    for index, entry_point in enumerate(ordered):
+        spec = entry_points[entry_point]
+        same_as = next((earlier for earlier in ordered[:index] if entry_points[earlier] == spec), None)
+        lines += entry_point_section(role, entry_point, spec, same_as)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def expected_pages(roles_dir):
+    """{page name: Markdown} for every role that has meta/argument_specs.yml."""
+    return {spec.parents[1].name + ".md": render(spec.parents[1].name, spec)
+            for spec in sorted(roles_dir.glob("*/meta/argument_specs.yml"))}
+
+
+def stale_pages(roles_dir, out_dir):
+    """Messages naming each page that differs from what the specs give."""
+    expected = expected_pages(roles_dir)
+    problems = [f"{out_dir / name}: missing" for name in expected if not (out_dir / name).exists()]
+    problems += [f"{out_dir / name}: out of date" for name, text in expected.items()
+                 if (out_dir / name).exists() and (out_dir / name).read_text() != text]
+    problems += [f"{page}: no role has this name" for page in sorted(out_dir.glob("*.md")) if page.name not in expected]
+    return problems
+
+
+def write_pages(roles_dir, out_dir):
+    expected = expected_pages(roles_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for page in out_dir.glob("*.md"):
+        if page.name not in expected:
+            page.unlink()
+    for name, text in expected.items():
+        (out_dir / name).write_text(text)
+    return sorted(expected)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report pages that are missing or out of date")
+    parser.add_argument("--roles-dir", type=Path, default=REPO_ROOT / "roles")
+    parser.add_argument("--out-dir", type=Path, default=REPO_ROOT / "docs" / "roles")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = stale_pages(args.roles_dir, args.out_dir)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print("run hack/role-docs.py to regenerate the role pages", file=sys.stderr)
+        return 1 if problems else 0
+    for name in write_pages(args.roles_dir, args.out_dir):
+        print(args.out_dir / name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
