@@ -161,6 +161,7 @@ class _LabSSMState:
         self.instances = {}
         self.by_fingerprint = {}  # the agent's key fingerprint -> its newest instance id
         self.sequence = 0
+        self.issued_codes = []  # lab-only: every code handed out, for GET /_lab/ssm/activation-codes
 
 
 def _state(backend):
@@ -210,6 +211,7 @@ def create_activation(self, iam_role, registration_limit, expiration_date, descr
         raise InvalidParameters("ExpirationDate cannot be more than 30 days in the future")
     activation = Activation(iam_role, registration_limit, expiration_date, description, default_instance_name, tags)
     _state(self).activations[activation.activation_id] = activation
+    _state(self).issued_codes.append(activation.activation_code)
     return activation
 
 
@@ -580,6 +582,16 @@ RESPONSE_METHODS = {
     "describe_instance_information": r_describe_instance_information,
     "deregister_managed_instance": r_deregister_managed_instance,
 }
+
+
+# --- lab-only control call -----------------------------------------------------------------------
+
+@core.lab_route("/_lab/ssm/activation-codes", methods=("GET",))
+def activation_codes(request):
+    """Every activation code handed out since the last reset, deleted activations' included. AWS returns a
+    code only in the CreateActivation answer, so secrecy tests of code that creates its own activations
+    (the agent role) learn the codes to search logs and files for here."""
+    return 200, {"codes": [code for backend in _all_backends() for code in _state(backend).issued_codes]}
 
 
 def install():
