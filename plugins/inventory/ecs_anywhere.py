@@ -237,7 +237,6 @@ from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.h
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostvars import default_group_names
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostvars import prepare_host_vars
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.join import join_instances
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.join import json_safe
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.errors import AnsibleECSAnywhereError
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.iterators import SSM_PAGE_SIZE
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.retries import RetryingClient
@@ -385,7 +384,11 @@ class _Reader:
         self.regions = {}
 
     def read(self, region_names):
-        """{region: {"clusters": {name: [container instances]}, "managed_instances": [...]}}, JSON-safe."""
+        """{region: {"clusters": {name: [container instances]}, "managed_instances": [...]}}, as boto3 gave them.
+
+        Cached as they are, like aws_ec2's results: cache plugins serialize datetimes (JSON ones as ISO
+        strings), and the host variables read both forms the same way.
+        """
         with ThreadPoolExecutor(MAX_WORKERS) as self.pool:
             try:
                 for name in region_names:
@@ -445,8 +448,7 @@ class _Reader:
 
     def _described(self, region, cluster, result):
         # Instances deregistered since they were listed come back as failures: they are simply gone.
-        # Made JSON-safe now, on this otherwise idle thread, while the workers wait for answers.
-        instances = json_safe(result[0])
+        instances = result[0]
         region.clusters[cluster].extend(instances)
         if not self.settings["include_ssm_only"]:
             region.ids_to_look_up.extend(instance["ec2InstanceId"] for instance in instances if instance.get("ec2InstanceId"))
@@ -466,7 +468,6 @@ class _Reader:
         )
 
     def _add_managed_instances(self, region, instances):
-        instances = json_safe(instances)
         region.managed_instances.extend(instances)
         if self.settings["include_ssm_tags"]:
             for instance in instances:

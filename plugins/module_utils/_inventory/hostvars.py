@@ -8,8 +8,11 @@
 No API calls. Names are boto3's in snake_case, except where ECS and SSM would clash
 (ssm_agent_version) or ansible reserves the name (tags: ecs_tags and ssm_tags). Attributes and
 tags are dicts rather than lists of pairs, so that templates and keyed_groups can use them.
+Times are ISO 8601 strings whether boto3 (datetimes) or a cache plugin (strings, for JSON ones)
+gave them.
 """
 
+import datetime
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -33,6 +36,9 @@ _MANAGED_INSTANCE_FIELDS = {
     "Name": "managed_instance_name",
 }
 
+# Fields that boto3 returns as datetimes and a cache plugin may return as ISO 8601 strings.
+_TIMESTAMP_FIELDS = ("LastPingDateTime", "RegistrationDate", "registeredAt")
+
 # Container-instance field -> host variable.
 _CONTAINER_INSTANCE_FIELDS = {
     "containerInstanceArn": "container_instance_arn",
@@ -46,9 +52,16 @@ _CONTAINER_INSTANCE_FIELDS = {
 }
 
 
+def _value(entry, field):
+    value = entry[field]
+    if field in _TIMESTAMP_FIELDS and isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    return value
+
+
 def container_instance_vars(container_instance):
     """Host variables from a described container instance (include=TAGS)."""
-    host_vars = {name: container_instance[field] for field, name in _CONTAINER_INSTANCE_FIELDS.items() if field in container_instance}
+    host_vars = {name: _value(container_instance, field) for field, name in _CONTAINER_INSTANCE_FIELDS.items() if field in container_instance}
     if "containerInstanceArn" in container_instance:
         # ARNs end in container-instance/CLUSTER/ID (or container-instance/ID in the old format).
         host_vars["container_instance_id"] = container_instance["containerInstanceArn"].rsplit("/", 1)[-1]
@@ -71,7 +84,7 @@ def managed_instance_vars(managed_instance):
     DescribeInstanceInformation returns no tags; the plugin adds a Tags list (ListTagsForResource's
     TagList) to the entry when it reads them, and only then is ssm_tags set.
     """
-    host_vars = {name: managed_instance[field] for field, name in _MANAGED_INSTANCE_FIELDS.items() if field in managed_instance}
+    host_vars = {name: _value(managed_instance, field) for field, name in _MANAGED_INSTANCE_FIELDS.items() if field in managed_instance}
     if "Tags" in managed_instance:
         host_vars["ssm_tags"] = boto3_tag_list_to_ansible_dict(managed_instance["Tags"])
     return host_vars

@@ -7,28 +7,8 @@
 
 No API calls: the plugin fetches, these functions combine. Inputs keep boto3's shapes
 (DescribeContainerInstances' containerInstances, DescribeInstanceInformation's
-InstanceInformationList) after json_safe().
+InstanceInformationList), fresh or from the inventory cache.
 """
-
-import datetime
-import json
-
-
-def json_safe(value):
-    """A copy of value with datetimes as ISO 8601 strings.
-
-    Cache plugins store JSON; converting before the cache, not after, gives a cache hit the same
-    host vars as a fresh query. The round trip through the json module is several times faster
-    than walking thousands of instances in Python.
-    """
-    return json.loads(json.dumps(value, default=_iso_format))
-
-
-def _iso_format(value):
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()
-    raise TypeError("{0} is not JSON serializable".format(type(value).__name__))
-
 
 def join_instances(region, clusters, managed_instances, include_ssm_only=False, require_managed_instance=False):
     """Host records of one region: each ECS container instance with the SSM managed instance its

@@ -2,19 +2,22 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """prepare_host_vars and default_group_names over joined records."""
 
+import json
+
 import pytest
+
+from ansible.module_utils.common.json import AnsibleJSONEncoder
 
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostvars import default_group_names
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostvars import prepare_host_vars
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.join import join_instances
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.join import json_safe
 
 MI_A = "mi-0a1b2c3d4e5f60001"
 ARN_A = "arn:aws:ecs:us-east-1:123456789012:container-instance/edge-prod/aaa"
 
 
 def one_record(clusters, managed, **kwargs):
-    records = join_instances("us-east-1", json_safe(clusters), json_safe(managed), **kwargs)
+    records = join_instances("us-east-1", clusters, managed, **kwargs)
     assert len(records) == 1
     return records[0]
 
@@ -115,3 +118,11 @@ def test_ssm_only_hosts_are_grouped_as_ssm_only(make_managed_instance):
     record = one_record({}, [make_managed_instance(MI_A, ping_status="Inactive")], include_ssm_only=True)
 
     assert default_group_names(prepare_host_vars(record)) == ["ssm_only", "ping_status_inactive"]
+
+
+def test_times_are_iso_strings_from_boto3_or_from_a_json_cache(make_container_instance, make_managed_instance):
+    fresh = one_record({"edge": [make_container_instance("edge", "aaa", MI_A)]}, [make_managed_instance(MI_A)])
+    cached = json.loads(json.dumps(fresh, cls=AnsibleJSONEncoder))
+
+    assert prepare_host_vars(cached) == prepare_host_vars(fresh)
+    assert prepare_host_vars(fresh)["last_ping_date_time"] == "2026-11-24T09:15:00+00:00"

@@ -2,11 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """join_instances: container instances joined with managed instances on the mi- id."""
 
-import datetime
-import json
-
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.join import join_instances
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.join import json_safe
 
 MI_A = "mi-0a1b2c3d4e5f60001"
 MI_B = "mi-0a1b2c3d4e5f60002"
@@ -88,14 +84,3 @@ def test_container_instance_without_ec2_instance_id_has_no_managed_instance(make
     records = join_instances("us-east-1", {"edge": [orphan]}, [make_managed_instance(MI_A)], include_ssm_only=True)
 
     assert ids(records) == [(None, None, MI_A), ("edge", None, None)]
-
-
-def test_json_safe_turns_nested_datetimes_into_iso_strings_and_copies(make_container_instance):
-    original = {"clusters": {"edge": [make_container_instance("edge", "aaa", MI_A)]}, "when": datetime.date(2026, 11, 24)}
-
-    safe = json_safe(original)
-
-    assert safe["clusters"]["edge"][0]["registeredAt"] == "2026-11-20T08:30:00+00:00"
-    assert safe["when"] == "2026-11-24"
-    assert json.loads(json.dumps(safe)) == safe
-    assert isinstance(original["clusters"]["edge"][0]["registeredAt"], datetime.datetime)
