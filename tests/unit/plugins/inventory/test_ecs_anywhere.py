@@ -391,3 +391,16 @@ def test_unknown_status_is_refused_by_the_option_choices(run_inventory, lab_aws)
         run_inventory(statuses=["ACTIVE", "RUNNING"])
 
     assert lab_aws.counters() == {}
+
+
+def test_empty_regions_reads_every_region_ec2_lists(run_inventory, fleet, lab_aws, two_clusters):
+    fleet.clusters("edge", region="eu-west-1")
+    fleet.ecs_only("edge", MI_ECS_ONLY, region="eu-west-1")
+    regions = [region["RegionName"] for region in lab_aws.client("ec2").describe_regions()["Regions"]]
+    lab_aws.reset_counters()
+
+    run = run_inventory(hostnames=["computer_name", "managed_instance_id"], regions=[], region="us-east-1")
+
+    assert run.group("cluster_edge") == ["edge-01", "edge-02", MI_ECS_ONLY]
+    calls = lab_aws.counters()
+    assert (calls["DescribeRegions"], calls["ListClusters"]) == (1, len(regions))
