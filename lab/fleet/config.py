@@ -9,14 +9,20 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = Path(os.environ.get("FLEETOPS_LAB_STATE_DIR", REPO_ROOT / "lab" / "state"))
 # Host root filesystems and SSH control sockets: outside the repo so linters never walk mounted trees,
 # and short, because a unix socket path must fit in 108 bytes.
-RUN_DIR = Path(os.environ.get("FLEETOPS_LAB_RUN_DIR", "/run/fleetops-lab"))
+# Several labs can run side by side (e.g. CI from a clean clone next to a developer's lab): each
+# FLEETOPS_LAB_ID (0-199) has its own namespace, bridge, subnet and run directory.
+LAB_ID = int(os.environ.get("FLEETOPS_LAB_ID", "0"))
+if not 0 <= LAB_ID <= 199:
+    raise ValueError(f"FLEETOPS_LAB_ID must be between 0 and 199, not {LAB_ID}")
+_SUFFIX = str(LAB_ID) if LAB_ID else ""
+RUN_DIR = Path(os.environ.get("FLEETOPS_LAB_RUN_DIR", f"/run/fleetops-lab{_SUFFIX}"))
 # The debootstrap'd base survives `lab down`; it is rebuilt only when its recipe changes.
 CACHE_DIR = Path(os.environ.get("FLEETOPS_LAB_CACHE_DIR", "/var/cache/fleetops-lab"))
 
-NETNS = "fleetops-lab"
+NETNS = f"fleetops-lab{_SUFFIX}"
 NETNS_PATH = Path("/run/netns") / NETNS
-BRIDGE = "fllab0"
-SUBNET = ipaddress.ip_network("10.213.0.0/24")
+BRIDGE = f"fllab{LAB_ID}"
+SUBNET = ipaddress.ip_network(f"10.213.{LAB_ID}.0/24")
 GATEWAY = SUBNET.network_address + 1
 FIRST_HOST = 11
 MAX_HOSTS = 200

@@ -69,11 +69,13 @@ def leftovers(state):
                 found.append(f"process {proc.name} in the island's network namespace")
     found += [f"mount {point}" for point in hosts.mounted_paths()]
     found += [f"mount {line.split()[4]}" for line in Path("/proc/self/mountinfo").read_text().splitlines()
-              if "overlay-lab-host" in line]
-    if island.exists() or config.NETNS in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout:
+              if "overlay-lab-host" in line and line.split()[4].startswith(str(config.RUN_DIR) + "/")]
+    namespaces = [line.split()[0] for line in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.splitlines() if line]
+    if island.exists() or config.NETNS in namespaces:
         found.append(f"netns {config.NETNS}")
-    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
-    found += [f"link {word}" for word in (config.BRIDGE, "vb-lab-host") if word in links]
+    links = [line.split(":")[1].strip().split("@")[0] for line in
+             subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout.splitlines()]
+    found += [f"link {link}" for link in links if link == config.BRIDGE or link.startswith("vb-lab-host")]
     if config.RUN_DIR.exists():
         found.append(f"directory {config.RUN_DIR}")
     return found
