@@ -336,6 +336,26 @@ class InventoryModule(AWSInventoryBase):
         strict = self.get_option("strict")
         compose, groups, keyed_groups = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
         named = {}
+        for hostname, what, host_vars in self._named_hosts(regions, settings):
+            if hostname in named:
+                self.warn("{0} and {1} are both named {2}; the host has the variables of the last one".format(named[hostname], what, hostname))
+            named[hostname] = what
+
+            self.inventory.add_host(hostname)
+            for name, value in host_vars.items():
+                self.inventory.set_variable(hostname, name, value)
+            if settings["default_groups"]:
+                for group in default_group_names(host_vars):
+                    self.inventory.add_group(group)
+                    self.inventory.add_child(group, hostname)
+            self._set_composite_vars(compose, host_vars, hostname, strict=strict)
+            self._add_host_to_composed_groups(groups, host_vars, hostname, strict=strict)
+            self._add_host_to_keyed_groups(keyed_groups, host_vars, hostname, strict=strict)
+
+    def _named_hosts(self, regions, settings):
+        """(host name, what the host is, host variables) of every joined record, sorted by host name:
+        the order hosts are added in is the order plays run them in."""
+        hosts = []
         for region in sorted(regions):
             data = regions[region]
             records = join_instances(
@@ -351,21 +371,10 @@ class InventoryModule(AWSInventoryBase):
                 what = host_vars.get("container_instance_arn") or host_vars.get("managed_instance_id")
                 if hostname is None:
                     self.warn("{0} has none of the hostnames {1}; it is left out of the inventory".format(what, settings["hostnames"]))
-                    continue
-                if hostname in named:
-                    self.warn("{0} and {1} are both named {2}; the host has the variables of the last one".format(named[hostname], what, hostname))
-                named[hostname] = what
-
-                self.inventory.add_host(hostname)
-                for name, value in host_vars.items():
-                    self.inventory.set_variable(hostname, name, value)
-                if settings["default_groups"]:
-                    for group in default_group_names(host_vars):
-                        self.inventory.add_group(group)
-                        self.inventory.add_child(group, hostname)
-                self._set_composite_vars(compose, host_vars, hostname, strict=strict)
-                self._add_host_to_composed_groups(groups, host_vars, hostname, strict=strict)
-                self._add_host_to_keyed_groups(keyed_groups, host_vars, hostname, strict=strict)
+                else:
+                    hosts.append((hostname, what, host_vars))
+        # Stable: hosts sharing a name keep the join's order (region, cluster, ARN).
+        return sorted(hosts, key=lambda host: host[0])
 
 
 class _Reader:

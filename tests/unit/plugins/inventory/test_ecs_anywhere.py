@@ -404,3 +404,12 @@ def test_empty_regions_reads_every_region_ec2_lists(run_inventory, fleet, lab_aw
     assert run.group("cluster_edge") == ["edge-01", "edge-02", MI_ECS_ONLY]
     calls = lab_aws.counters()
     assert (calls["DescribeRegions"], calls["ListClusters"]) == (1, len(regions))
+
+
+def test_hosts_are_added_in_host_name_order(run_inventory, two_clusters):
+    run = run_inventory(hostnames=["computer_name"], default_groups=False)
+
+    assert list(run.inventory.hosts) == ["edge-01", "edge-02", "web-01"]
+    # ...and whatever their ARNs, which are random.
+    run = run_inventory(hostnames=["container_instance_id"])
+    assert list(run.inventory.hosts) == sorted(host["arn"].rsplit("/", 1)[1] for host in two_clusters.values())
