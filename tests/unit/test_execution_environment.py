@@ -33,7 +33,8 @@ CONTROLLER_PACKAGES = {
 
 
 def run(*argv, cwd=None):
-    result = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=300,
+                            check=False)
     assert result.returncode == 0, f"{' '.join(map(str, argv))} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
