@@ -69,6 +69,8 @@ def _run(host, state, plan, register=None):
 
 
 def ensure_present(host, params, check_mode=False, diff=False):
+    """Register (unless registered in the region), configure and start the agents, wait for the
+    container instance. The result names the ids the host left behind (previous_*)."""
     desired = desired_from_params(params)
     state = host.observe()
     host.require_installed(state)
@@ -104,6 +106,8 @@ def ensure_present(host, params, check_mode=False, diff=False):
 
 
 def ensure_absent(host, params, check_mode=False, diff=False):
+    """Stop and disable the agents, clear the registration and the agent data; return the ids the host
+    had so that the controller can deregister them."""
     state = host.observe()
     plan = planning.plan_absent(state)
     metadata = state.metadata or {}

@@ -236,6 +236,10 @@ def test_registering_at_vvvv_leaves_the_code_nowhere(fleet, tmp_path):
     assert files_containing(Path.home() / ".ansible", activation["code"]) == []
     files, journal_lines = host_files_containing(host["address"], activation["code"])
     assert files == [] and journal_lines == 0
+    # The search itself finds what is there: a marker put in a file and in the journal.
+    marker = "marker-" + activation["id"]
+    on_host(host["address"], f"echo {marker} > /var/tmp/marker && logger {marker}")
+    assert host_files_containing(host["address"], marker) == (["/var/tmp/marker"], 1)
     registered = metadata(host["address"])
     assert registered["Cluster"] == CLUSTER
     reported = wait_for(lambda: [i for i in ssm_state()["instances"] if i.get("ComputerName") == host["name"]], 60,
