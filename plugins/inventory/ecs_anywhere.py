@@ -429,9 +429,12 @@ class _Reader:
 
     def _list_clusters(self, region, clusters):
         for cluster in clusters:
-            # ARNs end in cluster/NAME; groups and host variables use the name.
+            # ARNs end in cluster/NAME; groups and host variables use the name. A cluster given twice
+            # (by name and by ARN, say) is read once.
             name = cluster.rsplit("/", 1)[-1]
-            region.clusters.setdefault(name, [])
+            if name in region.clusters:
+                continue
+            region.clusters[name] = []
             for status in self.settings["statuses"]:
                 self._list_page(region, name, status, None)
 

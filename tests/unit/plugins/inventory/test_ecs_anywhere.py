@@ -223,11 +223,14 @@ def test_regions_and_clusters_are_read_together(run_inventory, fleet, two_cluste
 
 def test_cluster_arns_are_accepted_and_named_by_name(run_inventory, lab_aws, two_clusters):
     arn = lab_aws.client("ecs").describe_clusters(clusters=["web"])["clusters"][0]["clusterArn"]
+    lab_aws.reset_counters()
 
-    run = run_inventory(hostnames=["computer_name"], clusters=[arn])
+    run = run_inventory(hostnames=["computer_name"], clusters=[arn, "web"])
 
     assert run.hosts == ["web-01"]
     assert run.vars("web-01")["cluster"] == "web"
+    assert run.warnings == []
+    assert lab_aws.counters()["ListContainerInstances"] == 1
 
 
 # --- API calls --------------------------------------------------------------------------------------
