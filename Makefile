@@ -10,12 +10,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_ROOT)
 export PATH := $(BIN):$(PATH)
 HOSTS ?= 3
 
-.PHONY: help host-deps venv sanity lint unit build test demo lab-up lab-down
+.PHONY: help host-deps venv sanity lint docs unit build test demo lab-up lab-down
 
 help:
 	@echo "make demo   - bring up the lab and roll ECS Anywhere out on it"
 	@echo "make test   - everything CI runs (sanity, lint, unit, lab suites)"
-	@echo "make venv | sanity | lint | unit | build | lab-up HOSTS=N | lab-down"
+	@echo "make venv | sanity | lint | docs | unit | build | lab-up HOSTS=N | lab-down"
 
 $(BIN)/activate: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ sanity: venv
 lint: venv
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/python hack/role-docs.py --check
+
+# docs/roles/*.md from each role's meta/argument_specs.yml.
+docs: venv
+	$(BIN)/python hack/role-docs.py
 
 unit: venv
 	$(BIN)/pytest tests/unit
