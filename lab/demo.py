@@ -14,6 +14,7 @@ from lab.fleet import config
 PLAYBOOKS = config.REPO_ROOT / "lab" / "playbooks"
 BIN = os.path.dirname(sys.executable)
 CLUSTER = "lab"
+TASK_DEFINITION = config.REPO_ROOT / "docs" / "examples" / "task-definition.json"
 
 
 def _run(*command):
@@ -26,6 +27,15 @@ def _lab(*arguments):
 
 
 def demo(args):
+    try:
+        return _demo(args)
+    except subprocess.CalledProcessError as error:
+        print(f"\nmake demo: failed at `{' '.join(str(part) for part in error.cmd[2:])}` (exit {error.returncode}).\n"
+              "The lab is left up for a look: `python -m lab status`; tear it down with `make lab-down`.")
+        return 1
+
+
+def _demo(args):
     started = time.monotonic()
     if subprocess.run([sys.executable, "-m", "lab", "status"], capture_output=True, check=False).returncode != 0:
         _lab("up", "--hosts", args.hosts)
@@ -33,7 +43,7 @@ def demo(args):
     _lab("exec", "--", sys.executable, "-c",
          f"import boto3; boto3.client('ecs').create_cluster(clusterName='{CLUSTER}')")
     _lab("exec", "--", os.path.join(BIN, "ansible-playbook"), PLAYBOOKS / "demo.yml",
-         "-e", f"@{PLAYBOOKS / 'lab-vars.yml'}")
+         "-e", f"@{PLAYBOOKS / 'lab-vars.yml'}", "-e", f"demo_task_definition_file={TASK_DEFINITION}")
     _lab("exec", "--", os.path.join(BIN, "ansible-inventory"), "-i", PLAYBOOKS / "lab.ecs_anywhere.yml", "--graph")
     print(f"\nmake demo: done in {time.monotonic() - started:.0f} s. The lab stays up:\n"
           "  python -m lab exec -- ansible all -m ping     # run commands in the lab\n"
