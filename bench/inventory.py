@@ -181,8 +181,10 @@ def markdown(args, times, cpu, calls, cli_seconds, setup_seconds):
         f"| `ansible-inventory --list` (1 run) | {cli_seconds:.2f} | | | {sum(calls['cli'].values())} | {per_op(calls['cli'])} |",
         f"| minimum | | | | {sum(minimum.values())} | {per_op(minimum)} |",
         "",
-        f"plugin / loop: {plugin / loop:.2f}x (medians), {min(times['plugin']) / min(times['loop']):.2f}x (best runs); "
-        f"load average at the end {os.getloadavg()[0]:.1f}",
+        f"plugin / loop: {plugin / loop:.2f}x (medians), {min(times['plugin']) / min(times['loop']):.2f}x (best runs), "
+        f"{statistics.median(p / l for p, l in zip(times['plugin'], times['loop'])):.2f}x (median of the back-to-back pairs: "
+        + ", ".join(f"{p / l:.2f}" for p, l in zip(times["plugin"], times["loop"]))
+        + f"); load average at the end {os.getloadavg()[0]:.1f}",
     ]
     return "\n".join(lines)
 

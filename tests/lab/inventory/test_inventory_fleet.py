@@ -75,6 +75,12 @@ def graph(text):
     return {group: sorted(hosts) for group, hosts in groups.items()}
 
 
+def trusted_or_not(mapping):
+    """ansible-core 2.19's `--list` marks strings not trusted as templates (all of AWS's) as
+    {"__ansible_unsafe": value}; the tests compare the values."""
+    return mapping["__ansible_unsafe"] if set(mapping) == {"__ansible_unsafe"} else mapping
+
+
 def test_graph_shows_the_registered_hosts_in_their_cluster_group(fleet):
     result = lab("exec", "--", "ansible-inventory", "-i", str(INVENTORY), "--graph", env=PLAIN_OUTPUT)
 
@@ -90,7 +96,7 @@ def test_hosts_have_their_lab_addresses_and_ids(fleet):
     result = lab("exec", "--", "ansible-inventory", "-i", str(INVENTORY), "--list", env=PLAIN_OUTPUT)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    hostvars = json.loads(result.stdout)["_meta"]["hostvars"]
+    hostvars = json.loads(result.stdout, object_hook=trusted_or_not)["_meta"]["hostvars"]
     for host in fleet["hosts"]:
         found = hostvars[host["name"]]
         assert found["ansible_host"] == host["address"]
