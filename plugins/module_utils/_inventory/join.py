@@ -10,6 +10,7 @@ No API calls: the plugin fetches, these functions combine. Inputs keep boto3's s
 InstanceInformationList), fresh or from the inventory cache.
 """
 
+
 def join_instances(region, clusters, managed_instances, include_ssm_only=False, require_managed_instance=False):
     """Host records of one region: each ECS container instance with the SSM managed instance its
     ec2InstanceId names.
