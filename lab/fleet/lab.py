@@ -174,7 +174,8 @@ def lab_environment():
         "FLEETOPS_LAB_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL": endpoint,
         "FLEETOPS_LAB_REPO_URL": config.repo_url(), "FLEETOPS_LAB_REPO_KEY": str(repo.public_key_path()),
         "FLEETOPS_LAB_APT_SOURCE": repo.source_line(), "FLEETOPS_LAB_STATE_DIR": str(config.STATE_DIR),
-        "FLEETOPS_LAB_GATEWAY": str(config.GATEWAY),
+        "FLEETOPS_LAB_GATEWAY": str(config.GATEWAY), "FLEETOPS_LAB_ID": str(config.LAB_ID),
+        "FLEETOPS_LAB_NETNS": config.NETNS, "FLEETOPS_LAB_RUN_DIR": str(config.RUN_DIR),
         "AWS_ACCESS_KEY_ID": config.DUMMY_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": config.DUMMY_SECRET_KEY,
         "AWS_DEFAULT_REGION": config.REGION, "AWS_REGION": config.REGION,
         # Never fall back to a profile or token of the machine's user.
