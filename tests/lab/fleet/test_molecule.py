@@ -14,7 +14,7 @@ def test_smoke_scenario_runs_offline_and_cleans_up():
     assert "lab: down" in lab("status").stdout, "another lab is up"
     venv_bin = str(Path(sys.executable).parent)
     env = dict(os.environ, PATH=os.pathsep.join([venv_bin, os.environ.get("PATH", "")]), ANSIBLE_FORCE_COLOR="0",
-               NO_COLOR="1")
+               NO_COLOR="1", FLEETOPS_LAB_NETNS=config.NETNS, FLEETOPS_LAB_RUN_DIR=str(config.RUN_DIR))
     result = subprocess.run([os.path.join(venv_bin, "molecule"), "test", "-s", "smoke"], cwd=config.REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
