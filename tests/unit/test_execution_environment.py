@@ -2,6 +2,7 @@
 context from the EE definition in docs/awx.md, and the context's own introspection script, run over the
 installed artifact, finds what meta/execution-environment.yml declares. No image is built (no container
 engine here); the steps up to the image build are the real ones."""
+import os
 import re
 import shutil
 import subprocess
@@ -32,9 +33,9 @@ CONTROLLER_PACKAGES = {
 }
 
 
-def run(*argv, cwd=None):
+def run(*argv, cwd=None, env=None):
     result = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=300,
-                            check=False)
+                            check=False, env=dict(os.environ, **(env or {})))
     assert result.returncode == 0, f"{' '.join(map(str, argv))} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -70,7 +71,10 @@ def introspected(tmp_path_factory, artifact, context):
     then the context's introspect.py over it, writing the combined pip and bindep files as the builder stage does."""
     work = tmp_path_factory.mktemp("introspect")
     collections = work / "collections"
-    run(VENV_BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", collections, artifact)
+    # Only the target path may be configured: `make test` points ANSIBLE_COLLECTIONS_PATH at the working tree's
+    # link, where ansible-galaxy would find the collection "already installed" and install nothing.
+    run(VENV_BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", collections, artifact,
+        env={"ANSIBLE_COLLECTIONS_PATH": str(collections)})
     run(sys.executable, context / "_build" / "scripts" / "introspect.py", "introspect", collections,
         "--write-pip", work / "requirements.txt", "--write-bindep", work / "bindep.txt")
     return {"pip": (work / "requirements.txt").read_text().splitlines(),
