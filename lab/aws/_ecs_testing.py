@@ -24,6 +24,16 @@ from lab.aws.testing import _send
 EXTERNAL_ATTRIBUTES = [{"name": "ecs.capability.external"}, {"name": "ecs.os-type", "value": "linux"}]
 
 
+# The cluster the ECS add-on tests use (tests/lab/aws/conftest.py creates it).
+CLUSTER = "edge"
+
+
+def error_of(excinfo):
+    """(code, message) of the ClientError in a pytest.raises excinfo."""
+    error = excinfo.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
 def resources(cpu=2048, memory=4096, ports=("22", "51678", "51679")):
     return [{"name": "CPU", "type": "INTEGER", "integerValue": cpu},
             {"name": "MEMORY", "type": "INTEGER", "integerValue": memory},

@@ -6,22 +6,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.aws._ecs_testing import document_instance, managed_agent, new_mi_id, registration
+from lab.aws._ecs_testing import CLUSTER, error_of, document_instance, managed_agent, new_mi_id, registration
 from lab.aws.testing import DUMMY_CREDENTIALS
-
-CLUSTER = "edge"
-
-
-def error_of(excinfo):
-    error = excinfo.value.response["Error"]
-    return error["Code"], error["Message"]
-
-
-@pytest.fixture
-def ecs(lab_aws):
-    client = lab_aws.client("ecs")
-    client.create_cluster(clusterName=CLUSTER)
-    return client
 
 
 def describe(ecs, *arns, **kwargs):

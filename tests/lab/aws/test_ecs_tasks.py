@@ -3,21 +3,7 @@ boto3 and the agent's own calls."""
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.aws._ecs_testing import document_instance, external_task_definition, managed_agent, report, signed_post
-
-CLUSTER = "edge"
-
-
-def error_of(excinfo):
-    error = excinfo.value.response["Error"]
-    return error["Code"], error["Message"]
-
-
-@pytest.fixture
-def ecs(lab_aws):
-    client = lab_aws.client("ecs")
-    client.create_cluster(clusterName=CLUSTER)
-    return client
+from lab.aws._ecs_testing import CLUSTER, error_of, document_instance, external_task_definition, managed_agent, report, signed_post
 
 
 def run(ecs, family="web", count=1, **kwargs):
