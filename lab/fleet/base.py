@@ -27,9 +27,18 @@ FILES = {
     "etc/systemd/journald.conf.d/lab.conf": "[Journal]\nStorage=volatile\nRuntimeMaxUse=16M\n",
     "etc/ssh/sshd_config.d/lab.conf": "UseDNS no\nPermitRootLogin prohibit-password\nMaxStartups 100:30:200\n",
     "etc/machine-id": "",
+    # nspawn mounts the cgroup v1 controllers read-only; Docker (runc) must create its groups there. The
+    # mounts are the container's own, so making them writable opens nothing of the machine beyond the
+    # host's own cgroup (its namespace root, see lab.fleet.hosts.make_cgroups).
+    "etc/systemd/system/fleetops-lab-cgroups.service": (
+        "[Unit]\nDescription=Writable cgroup v1 controllers for Docker (fleetops lab)\nDefaultDependencies=no\n"
+        "Before=sysinit.target containerd.service docker.service\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+        "ExecStart=/bin/sh -c 'for group in /sys/fs/cgroup/*/; do mountpoint -q \"$group\" && "
+        "mount -o remount,bind,rw \"$group\"; done; true'\n\n[Install]\nWantedBy=sysinit.target\n"
+    ),
 }
 # Bump when a post-install step changes in a way the tuples above do not show.
-RECIPE_REVISION = 1
+RECIPE_REVISION = 2
 
 
 def mirror():
@@ -108,5 +117,5 @@ def _configure(root):
         for child in (root / leftover).glob("*"):
             if child.is_file():
                 child.unlink()
-    run(["chroot", str(root), "systemctl", "enable", "systemd-networkd.service"])
+    run(["chroot", str(root), "systemctl", "enable", "systemd-networkd.service", "fleetops-lab-cgroups.service"])
     run(["chroot", str(root), "systemctl", "mask", *MASKED_UNITS])

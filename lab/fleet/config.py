@@ -30,6 +30,14 @@ MAX_HOSTS = 200
 ENDPOINT_PORT = 4566
 REPO_PORT = 8080
 REGION = "us-east-1"
+# moto's account: ECR image names (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG) resolve, on the hosts, to
+# the lab registry on the gateway (TLS with the lab's CA, basic auth with the password of moto's ECR token).
+ACCOUNT_ID = "123456789012"
+REGISTRY_PORT = 443
+REGISTRY_USER = "AWS"
+REGISTRY_PASSWORD = f"{ACCOUNT_ID}-auth-token"
+# ECS's address for the task metadata and credentials endpoints (ecs-init DNATs it to the agent).
+TASK_METADATA_ADDRESS = "169.254.170.2"
 DUMMY_ACCESS_KEY = "testing"
 DUMMY_SECRET_KEY = "testing"
 
@@ -49,6 +57,10 @@ def host_address(index):
 
 def endpoint_url():
     return f"http://{GATEWAY}:{ENDPOINT_PORT}"
+
+
+def registry_host(region=REGION):
+    return f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com"
 
 
 def repo_url():

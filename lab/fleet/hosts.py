@@ -37,6 +37,9 @@ def personalize(name, address, hosts_table, public_key):
         f"Address={address}/{config.SUBNET.prefixlen}\n"
         # No Gateway=: the island has no way out and a host must not believe it has one.
         "LinkLocalAddressing=no\nIPv6AcceptRA=no\n"
+        # ECS's task metadata and credentials address: ecs-init DNATs it to the agent in the nat table, which
+        # a packet only reaches once a route exists. Real hosts have their default route; the island has none.
+        f"\n[Route]\nDestination={config.TASK_METADATA_ADDRESS}/32\nScope=link\n"
     ))
     _write(root / "etc/hosts", "127.0.0.1 localhost\n" + hosts_table)
     ssh_dir = root / "root/.ssh"
@@ -44,13 +47,89 @@ def personalize(name, address, hosts_table, public_key):
     _write(ssh_dir / "authorized_keys", public_key, 0o600)
 
 
+def trust_registry(name, ca_pem):
+    """Docker's per-registry CA: the host pulls ECR-style names from the lab registry over TLS."""
+    _write(root_of(name) / "etc/docker/certs.d" / config.registry_host() / "ca.crt", ca_pem)
+
+
+def add_apt_source(name, key_text, source_line):
+    """The lab repo as the host's distribution mirror (what `apt-get install docker.io` uses)."""
+    root = root_of(name)
+    _write(root / f"etc/apt/keyrings/{config.KEY_NAME}.asc", key_text)
+    _write(root / "etc/apt/sources.list.d/fleetops-lab.list", source_line + "\n")
+
+
+def docker_dir(name):
+    return host_dir(name) / "docker"
+
+
 def boot_argv(name):
+    docker_dir(name).mkdir(parents=True, exist_ok=True)
     # --register=no --keep-unit: this machine's PID 1 is not systemd, so nspawn cannot ask machined for a scope.
     return in_island([
         "systemd-nspawn", "--quiet", "-D", str(root_of(name)), "-M", name, "--boot", "--register=no",
         "--keep-unit", f"--network-bridge={config.BRIDGE}", "--console=passive", "--resolv-conf=off",
         "--timezone=off", "--link-journal=no",
+        # runc puts each container in a new session keyring (keyctl), which nspawn's default filter refuses.
+        "--system-call-filter=@keyring",
+        # Docker's overlay2 cannot stack on the overlay root; its own directory on the machine's disk can.
+        f"--bind={docker_dir(name)}:/var/lib/docker",
     ])
+
+
+# cgroup v1 on this machine: each host gets its own group under the lab's, in every controller, so its
+# dockerd's groups (cgroup namespace root + /docker/ID) are its own and `down` can remove them all.
+def _v1_controllers():
+    """(mount point, our cgroup path) of each cgroup v1 controller hierarchy this process is in."""
+    points = {}
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        separator = fields.index("-")
+        if fields[separator + 1] == "cgroup":
+            options = fields[separator + 3].split(",")
+            points[frozenset(o for o in options if o not in ("rw", "ro") and "=" not in o)] = fields[4]
+    controllers = []
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _number, names, path = line.split(":", 2)
+        key = frozenset(names.split(",")) if names and not names.startswith("name=") else None
+        if key in points:
+            controllers.append((Path(points[key]), path.lstrip("/")))
+    return controllers
+
+
+def lab_cgroups():
+    return [point / own / f"fleetops-lab{config.LAB_ID or ''}" for point, own in _v1_controllers()]
+
+
+def make_cgroups(name):
+    """The host's cgroup directories (created, cpuset initialised), for spawn()'s preexec."""
+    directories = []
+    for lab_group in lab_cgroups():
+        group = lab_group / name
+        for level in (lab_group, group):
+            if not level.is_dir():
+                level.mkdir()
+                cpuset_cpus = level.parent / "cpuset.cpus"
+                if cpuset_cpus.exists():  # a cpuset group admits no task until it has cpus and mems
+                    for knob in ("cpuset.cpus", "cpuset.mems"):
+                        (level / knob).write_text((level.parent / knob).read_text())
+        directories.append(group)
+    return directories
+
+
+def remove_cgroups():
+    """rmdir the lab's cgroup trees, deepest first (a group empties once its processes are gone)."""
+    left = []
+    for lab_group in lab_cgroups():
+        if not lab_group.is_dir():
+            continue
+        groups = sorted((p for p in lab_group.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
+        for group in [*groups, lab_group]:
+            try:
+                group.rmdir()
+            except OSError:
+                left.append(str(group))
+    return left
 
 
 def mounted_paths():

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from lab.fleet import base, config, hosts, island, repo
+from lab.fleet import base, config, debs, ecr, hosts, island, repo
 from lab.fleet.proc import LabError, in_island, is_ours, lab_python, python_env, reap_children, run, spawn, stop
 
 STATE_FILE = config.STATE_DIR / "lab.json"
@@ -74,6 +74,7 @@ def _locked_up(count, timeout, endpoint, log):
         log("cleaning up what an earlier lab left")
         _down(log)
     base_dir = base.ensure(log=log)
+    debs.ensure(log=log)
     started = time.monotonic()
     state = {
         "status": "starting", "netns": config.NETNS, "bridge": config.BRIDGE, "run_dir": str(config.RUN_DIR),
@@ -108,18 +109,27 @@ def _up(state, count, base_dir, endpoint, timeout, log):
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "fleetops-lab", "-f", str(KEY)])
     public_key = KEY.with_suffix(".pub").read_text()
     members = [(config.host_name(i), str(config.host_address(i))) for i in range(1, count + 1)]
-    table = f"{config.GATEWAY} lab-gateway\n" + "".join(f"{address} {name}\n" for name, address in members)
+    table = f"{config.GATEWAY} lab-gateway {config.registry_host()}\n" + "".join(f"{address} {name}\n" for name, address in members)
     for name, address in members:
         state["hosts"].append({"name": name, "address": address, "root": str(hosts.root_of(name))})
         save_state(state)
         hosts.mount(name, base_dir)
         hosts.personalize(name, address, table, public_key)
     # All hosts boot at once; they share the two cores, sshd answers in seconds.
+    registry = ecr.prepare(log)
     for name, _address in members:
-        processes[f"host:{name}"] = spawn(hosts.boot_argv(name), LOGS / "hosts" / f"{name}.log")
+        hosts.trust_registry(name, registry["ca_pem"])
+    for name, _address in members:
+        processes[f"host:{name}"] = spawn(hosts.boot_argv(name), LOGS / "hosts" / f"{name}.log",
+                                          cgroups=hosts.make_cgroups(name))
     save_state(state)
     _fail_point("boot")
     repo.build()
+    key_text = repo.public_key_path().read_text()
+    for name, _address in members:
+        hosts.add_apt_source(name, key_text, repo.source_line())
+    processes["registry"] = spawn(in_island(registry["argv"]), LOGS / "registry.log")
+    save_state(state)
     processes["repo"] = spawn(
         in_island(lab_python("-m", "http.server", str(config.REPO_PORT), "--bind", str(config.GATEWAY),
                              "--directory", str(repo.repo_dir()))),
@@ -129,6 +139,7 @@ def _up(state, count, base_dir, endpoint, timeout, log):
     _write_ansible_files(members)
     checks = [f"ssh:{address}:22" for _name, address in members]
     checks.append(f"http:{config.GATEWAY}:{config.REPO_PORT}")
+    checks.append(f"tcp:{config.GATEWAY}:{config.REGISTRY_PORT}")
     if endpoint:
         checks.append(f"http:{config.GATEWAY}:{config.ENDPOINT_PORT}")
     watches = [f"--watch={record['pid']}:{label} (log {record['log']})" for label, record in processes.items()]
@@ -136,6 +147,7 @@ def _up(state, count, base_dir, endpoint, timeout, log):
                 check=False, env=python_env(), cwd=config.REPO_ROOT)
     if probe.returncode != 0:
         raise LabError(f"the lab did not come up: {probe.stderr.strip()}")
+    ecr.push_all(log)
     state["status"] = "up"
     save_state(state)
 
@@ -225,6 +237,9 @@ def _down(log):
     if left:
         raise LabError(f"processes of the lab did not exit: {', '.join(str(r['pid']) for r in left)}")
     hosts.unmount_all()
+    left_groups = hosts.remove_cgroups()
+    if left_groups:
+        raise LabError(f"cgroups of the lab still in use: {', '.join(left_groups)}")
     island.remove()
     hosts.remove_dirs()
     if STATE_FILE.exists():

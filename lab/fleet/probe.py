@@ -1,6 +1,7 @@
 """Wait until services inside the island answer. Runs inside the island: `nsenter --net=… python -m lab.fleet.probe`.
 
-Checks: `ssh:ADDR:PORT` (the SSH banner is read), `http:ADDR:PORT` (any HTTP status line). `--watch PID:LABEL`
+Checks: `ssh:ADDR:PORT` (the SSH banner is read), `http:ADDR:PORT` (any HTTP status line), `tcp:ADDR:PORT`
+(accepts connections: a TLS server sends nothing first). `--watch PID:LABEL`
 fails at once when a process the checks depend on has exited, instead of waiting for the timeout.
 """
 import argparse
@@ -15,6 +16,8 @@ BANNERS = {"ssh": b"SSH-", "http": b"HTTP/"}
 def answers(kind, address, port):
     try:
         with socket.create_connection((address, port), timeout=1.0) as conn:
+            if kind == "tcp":
+                return True
             conn.settimeout(2.0)
             if kind == "http":
                 conn.sendall(f"HEAD / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())

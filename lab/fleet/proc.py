@@ -57,13 +57,18 @@ def state_of(pid):
     return stat.rsplit(")", 1)[1].split()[0]
 
 
-def spawn(argv, log_path, env=None):
-    """Start a long-lived process detached from our session; return its record."""
+def spawn(argv, log_path, env=None, cgroups=()):
+    """Start a long-lived process detached from our session (in the given cgroup directories); return its record."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def enter_cgroups():
+        for group in cgroups:
+            Path(group, "cgroup.procs").write_text(f"{os.getpid()}\n")
+
     with open(log_path, "ab") as log:
         child = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, env=env, cwd=config.REPO_ROOT,
+            start_new_session=True, env=env, cwd=config.REPO_ROOT, preexec_fn=enter_cgroups if cgroups else None,
         )
     return {"pid": child.pid, "start": start_time(child.pid), "argv": argv[:8], "log": str(log_path)}
 

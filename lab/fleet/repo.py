@@ -4,7 +4,9 @@ Layout under STATE_DIR/repo (the HTTP root, http://GW:8080/):
   fleetops-lab-archive-key.asc                       the public key (armored)
   dists/bookworm/{InRelease,Release,Release.gpg}      signed index
   dists/bookworm/main/binary-amd64/Packages[.gz]
-  pool/main/<name>_<version>_amd64.deb[.asc]          packages, each with a detached signature
+  pool/main/<name>_<version>_amd64.deb[.asc]          the stand-ins, each with a detached signature
+  pool/main/<debian package>.deb                      Debian's own packages the hosts install (lab.fleet.debs):
+                                                      docker.io, haproxy... (the hosts' distribution mirror)
   ecs/amazon-ecs-init-<version|latest>.amd64.deb[.asc] the names the official install script downloads
   ssm/<version|latest>/debian_amd64/amazon-ssm-agent.deb[.sig]
 """
@@ -16,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from lab.agents import build as agents_build
-from lab.fleet import config
+from lab.fleet import config, debs as debian
 from lab.fleet.proc import run
 
 HASHES = (("MD5Sum", "md5"), ("SHA1", "sha1"), ("SHA256", "sha256"))
@@ -51,10 +53,11 @@ def gpg(*args):
 
 
 def build():
-    """Build the stand-in packages, generate the lab key, write and sign the index."""
+    """Build the stand-in packages, add Debian's, generate the lab key, write and sign the index."""
     shutil.rmtree(repo_dir(), ignore_errors=True)
     pool = repo_dir() / "pool" / config.APT_COMPONENT
     debs = agents_build.build_all(pool)
+    mirrored = [_link(deb, pool / deb.name) for deb in debian.host_debs()]
     home = gnupg_home()
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True, mode=0o700)
@@ -66,7 +69,7 @@ def build():
             gpg("--armor", "--detach-sign", "--output", f"{deb}.asc", str(deb))
         _download_aliases(debs)
         dist = repo_dir() / "dists" / config.APT_SUITE
-        _write_packages(dist / config.APT_COMPONENT / "binary-amd64", debs)
+        _write_packages(dist / config.APT_COMPONENT / "binary-amd64", debs + mirrored)
         release = dist / "Release"
         release.write_text(_release_text(dist))
         gpg("--clearsign", "--output", str(dist / "InRelease"), str(release))
@@ -75,6 +78,14 @@ def build():
         # Signing started a gpg-agent for this home; end it (by its socket) so nothing outlives `up`.
         run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
     return debs
+
+
+def _link(source, target):
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copyfile(source, target)
+    return target
 
 
 def _control(deb):
