@@ -27,6 +27,7 @@ PACKAGES = {
                        " Registers the host as a managed instance with -register, keeps its role credentials in\n"
                        " /root/.aws/credentials and sends heartbeats to the lab AWS endpoint.",
         # Like the real package: enabled and (re)started on install and upgrade.
+        "depends": "",
         "postinst": "systemctl enable amazon-ssm-agent.service\n    systemctl restart amazon-ssm-agent.service",
     },
     "amazon-ecs-init": {
@@ -36,7 +37,10 @@ PACKAGES = {
         "dirs": ("etc/ecs", "var/lib/ecs/data", "var/log/ecs", "var/cache/ecs"),
         "description": "Amazon ECS init and agent (fleetops lab stand-in)\n"
                        " Registers the host as an external container instance, serves the introspection API on\n"
-                       " 127.0.0.1:51678 and runs simulated tasks placed on it.",
+                       " 127.0.0.1:51678 and runs the tasks placed on it as Docker containers.",
+        # The real package needs Docker at run time, not as a package dependency (the install script
+        # installs it); the stand-in drives the Engine API with the docker SDK and sets up iptables rules.
+        "depends": "python3-docker, iptables",
         # The install script enables and starts ecs after writing its configuration; an upgrade restarts a
         # running agent so the new version takes over.
         "postinst": "systemctl try-restart ecs.service",
@@ -100,7 +104,7 @@ def build_package(name, version, out_dir):
         size_kib = sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) // 1024 + 1
         _write(control / "control", (
             f"Package: {name}\nVersion: {version}\nArchitecture: amd64\nMaintainer: {MAINTAINER}\n"
-            f"Installed-Size: {size_kib}\nDepends: python3 (>= 3.9)\nSection: admin\nPriority: optional\n"
+            f"Installed-Size: {size_kib}\nDepends: {', '.join(filter(None, ['python3 (>= 3.9)', spec['depends']]))}\nSection: admin\nPriority: optional\n"
             f"Description: {spec['description']}\n"
         ))
         _write(control / "postinst", POSTINST.format(actions=spec["postinst"]), 0o755)

@@ -50,6 +50,7 @@ TARGET_SERVICES = {
     "AmazonSSM": "ssm",
     "AmazonEC2ContainerServiceV20141113": "ecs",
     "Logs_20140328": "logs",
+    "AmazonEC2ContainerRegistry_V20150921": "ecr",
 }
 
 _lock = threading.RLock()

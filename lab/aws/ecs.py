@@ -89,6 +89,7 @@ Lab routes (PROTOCOL.md steps 6 and 7)
 import base64
 import binascii
 import inspect
+import datetime
 import itertools
 import json
 import os
@@ -610,7 +611,7 @@ def agent_poll(request):
     payload = []
     for task, view in zip(live, described):
         task_definition = backend.describe_task_definition(task.task_definition_arn)
-        payload.append({
+        entry = {
             "taskArn": task.task_arn,
             "desiredStatus": task.desired_status,
             "lastStatus": task.last_status,
@@ -620,8 +621,35 @@ def agent_poll(request):
             "containers": view.get("containers", []),
             "startedBy": task.started_by,
             "group": task.group,
-        })
+        }
+        if getattr(task_definition, "execution_role_arn", None) and task.desired_status != "STOPPED":
+            entry["executionRoleCredentials"] = _execution_role_credentials(backend, task, task_definition)
+        payload.append(entry)
     return 200, {"tasks": payload}
+
+
+def _execution_role_credentials(backend, task, task_definition):
+    """The task execution role's credentials, as ACS hands them to the agent with the task (the agent serves
+    them to Docker's awslogs driver and uses them for ECR pulls): one credentialsId per task, fresh keys."""
+    from moto.sts.models import sts_backends
+
+    kept = getattr(task, "_lab_execution_credentials", None)
+    if kept and kept[0] > core.now():
+        return kept[1]
+    ttl = int(core.setting("role_credentials_ttl"))
+    role = sts_backends[backend.account_id]["global"].assume_role(
+        region_name=backend.region_name, role_session_name=task.task_arn.rsplit("/", 1)[-1], role_arn=task_definition.execution_role_arn,
+        policy="", duration=ttl, external_id="")
+    expires = core.now() + datetime.timedelta(seconds=ttl)
+    task._lab_execution_credentials = (expires - datetime.timedelta(seconds=ttl / 2), {
+        "credentialsId": task.task_arn.rsplit("/", 1)[-1] + "-execution",
+        "RoleArn": task_definition.execution_role_arn,
+        "AccessKeyId": role.access_key_id,
+        "SecretAccessKey": role.secret_access_key,
+        "Token": role.session_token,
+        "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    })
+    return task._lab_execution_credentials[1]
 
 
 @core.lab_route("/_lab/tasks/state")

@@ -16,6 +16,7 @@ TARGET_PREFIXES = {
     "ssm": "AmazonSSM",
     "ecs": "AmazonEC2ContainerServiceV20141113",
     "logs": "Logs_20140328",
+    "ecr": "AmazonEC2ContainerRegistry_V20150921",
 }
 JSON_11 = "application/x-amz-json-1.1"
 

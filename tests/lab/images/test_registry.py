@@ -367,17 +367,21 @@ def test_web_entrypoint_on_port_80(rootfs):
         "ip link set lo up; "
         "httpd -f -p 127.0.0.1:51679 -h /tmp/meta & meta=$!; "
         "ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:51679/v4/feed /bin/web >/tmp/web.out 2>/tmp/web.err & "
-        "web=$!; trap 'kill $web $meta' EXIT; "
-        "i=0; until wget -q -O /tmp/page http://127.0.0.1/; do i=$((i+1)); [ $i -lt 100 ] || exit 1; "
+        "web=$!; trap 'kill $meta' EXIT; "
+        "i=0; until wget -q -O /tmp/page http://127.0.0.1/ 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || exit 1; "
         "sleep 0.05; done; "
-        "wget -q -O- http://127.0.0.1/health >>/tmp/page; cat /tmp/page"
+        "wget -q -O- http://127.0.0.1/health >>/tmp/page; cat /tmp/page; "
+        # SIGTERM (what `docker stop` sends) ends it at once and with status 0.
+        "kill -TERM $web; wait $web; echo \"web exited $?\" >&2"
     )
     try:
         result = subprocess.run([UNSHARE, "--net", CHROOT, str(rootfs), "/bin/sh", "-c", script],
                                 env={"PATH": "/bin"}, capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, result.stderr
         assert result.stdout == f"task={TASK_ID} arn={TASK_ARN} host={socket.gethostname()} version=1\nok\n"
-        assert (rootfs / "tmp" / "web.out").read_text() == f"web: serving on :80 as task {TASK_ID} (version 1)\n"
+        assert result.stderr == "web exited 0\n"
+        assert (rootfs / "tmp" / "web.out").read_text() == (f"web: serving on :80 as task {TASK_ID} (version 1)\n"
+                                                            "web: stopped\n")
         assert "url:/\n" in (rootfs / "tmp" / "web.err").read_text()
     finally:
         shutil.rmtree(rootfs / "tmp" / "meta")
