@@ -188,6 +188,8 @@ def lab_environment():
         "FLEETOPS_LAB_APT_SOURCE": repo.source_line(), "FLEETOPS_LAB_STATE_DIR": str(config.STATE_DIR),
         "FLEETOPS_LAB_GATEWAY": str(config.GATEWAY), "FLEETOPS_LAB_ID": str(config.LAB_ID),
         "FLEETOPS_LAB_NETNS": config.NETNS, "FLEETOPS_LAB_RUN_DIR": str(config.RUN_DIR),
+        # Where task definitions find the lab's images: ACCOUNT.dkr.ecr.REGION.amazonaws.com (the ECR stand-in).
+        "FLEETOPS_LAB_REGISTRY": config.registry_host(),
         "AWS_ACCESS_KEY_ID": config.DUMMY_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": config.DUMMY_SECRET_KEY,
         "AWS_DEFAULT_REGION": config.REGION, "AWS_REGION": config.REGION,
         # Never fall back to a profile or token of the machine's user.

@@ -34,7 +34,7 @@ def rollout_vars(workdir):
         "agent_package_source": "mirror",
         "agent_mirror_url": config.repo_url(),
         "agent_gpg_keys": [{"name": "fleetops-lab", "src": str(repo.public_key_path()), "fingerprint": key_fingerprint(repo.public_key_path())}],
-        "agent_docker_source": "none",
+        "agent_docker_source": "distro",
         "agent_ssm_endpoint": config.endpoint_url(),
         "agent_ecs_endpoint": config.endpoint_url(),
         "agent_local_cache_path": str(workdir / "packages"),
