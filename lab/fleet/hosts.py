@@ -11,6 +11,17 @@ from lab.fleet.proc import in_island, run
 NETWORK_FILE = "etc/systemd/network/10-host0.network"
 
 
+# AWS: on external instances awslogs needs the task execution role (docs.aws.amazon.com/AmazonECS/latest/
+# developerguide/ecs-iam-role-overview.html, "Task execution role"); the agent hands dockerd that role's
+# credentials through awslogs-credentials-endpoint. dockerd 20.10's AWS SDK would otherwise fall back to root's
+# home and find the SSM agent's /root/.aws/credentials, so the lab closes that path: without an execution role
+# the driver fails as it does with no credentials ("NoCredentialProviders: no valid providers in chain").
+DOCKER_DROP_IN = "etc/systemd/system/docker.service.d/10-fleetops-lab-no-host-credentials.conf"
+DOCKER_NO_HOST_CREDENTIALS = (
+    "[Service]\nEnvironment=AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent "
+    "AWS_EC2_METADATA_DISABLED=true\n")
+
+
 def host_dir(name):
     return config.RUN_DIR / "hosts" / name
 
@@ -42,6 +53,7 @@ def personalize(name, address, hosts_table, public_key):
         f"\n[Route]\nDestination={config.TASK_METADATA_ADDRESS}/32\nScope=link\n"
     ))
     _write(root / "etc/hosts", "127.0.0.1 localhost\n" + hosts_table)
+    _write(root / DOCKER_DROP_IN, DOCKER_NO_HOST_CREDENTIALS)
     ssh_dir = root / "root/.ssh"
     ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _write(ssh_dir / "authorized_keys", public_key, 0o600)
