@@ -36,11 +36,12 @@ def test_ansible_reaches_every_host(fleet):
         assert reported["ansible_default_ipv4"] == {}  # no default route, so no default address
 
 
-@pytest.mark.parametrize("where", ["island", "host"])
-def test_nothing_routes_out_of_the_island(fleet, where):
-    """Asked with `ip route get` (no packet is sent): only lab addresses have a route."""
+def routes_out(fleet, where, inside_host=()):
+    """What routes out, asked with `ip route get` (no packet is sent): lines naming each outside target that has a
+    route (inside_host: networks of the host itself, e.g. Docker's bridge, that are not outside)."""
     host = fleet["hosts"][0]
-    targets = OUTSIDE + machine_addresses()
+    targets = [t for t in OUTSIDE + machine_addresses()
+               if not any(ipaddress.ip_address(t) in ipaddress.ip_network(n) for n in inside_host)]
     script = " ; ".join(f"ip -4 route get {t} >/dev/null 2>&1 && echo ROUTE {t}" for t in targets)
     script += f" ; ip -4 route get {host['address']} >/dev/null && echo LAB-OK"
     script += " ; ip -6 route get 2001:4860:4860::8888 >/dev/null 2>&1 && echo ROUTE6"
@@ -50,7 +51,12 @@ def test_nothing_routes_out_of_the_island(fleet, where):
     else:
         out = on_host(host["address"], script).stdout
     assert "LAB-OK" in out  # the check itself works: the lab's own addresses do route
-    assert [line for line in out.splitlines() if line != "LAB-OK"] == []
+    return [line for line in out.splitlines() if line != "LAB-OK"]
+
+
+@pytest.mark.parametrize("where", ["island", "host"])
+def test_nothing_routes_out_of_the_island(fleet, where):
+    assert routes_out(fleet, where) == []
 
 
 def test_lab_routes_stay_in_the_subnet(fleet):
@@ -134,6 +140,17 @@ print(json.dumps({{"managed": managed, "instances": ecs.describe_container_insta
     assert {i["InstanceId"] for i in after["managed"]} == {i["InstanceId"] for i in managed.values()}
     assert {c["containerInstanceArn"] for c in after["instances"]} == {
         c["containerInstanceArn"] for c in by_mi.values()}
+
+
+@pytest.mark.parametrize("where", ["island", "host"])
+def test_island_stays_sealed_with_docker_running(fleet, where):
+    """After the agents test installed Docker Engine on every host: its bridge and NAT live in the host's
+    namespace, and still nothing routes out (Docker's own bridge network is the host's, not outside)."""
+    host = fleet["hosts"][0]
+    bridge = on_host(host["address"], "systemctl is-active docker && ip -4 -o addr show docker0")
+    assert bridge.returncode == 0 and bridge.stdout.startswith("active"), bridge.stdout + bridge.stderr
+    docker_network = bridge.stdout.splitlines()[1].split()[3]
+    assert routes_out(fleet, where, inside_host=[docker_network]) == []
 
 
 def test_down_leaves_nothing_behind(fleet):
