@@ -587,12 +587,14 @@ def _room(service):
 
 
 def _finish(service):
-    """Drop drained old deployments; COMPLETED when the primary runs desiredCount and nothing else lives."""
+    """Drop drained old deployments (a FAILED one stays listed until the primary completes, as AWS shows it
+    during a rollback); COMPLETED when the primary runs desiredCount and nothing else lives."""
     primary = service.primary
     live_others = {t.started_by for t in service.tasks.values() if _live(t) and t.started_by != primary.id}
-    service.deployments = [primary] + [d for d in service.deployments[1:] if d.id in live_others]
+    service.deployments = [primary] + [d for d in service.deployments[1:]
+                                       if d.id in live_others or d.rollout_state == "FAILED"]
     running, pending = counts(service, primary)
-    settled = (running == service.desired_count and pending == 0 and len(service.deployments) == 1
+    settled = (running == service.desired_count and pending == 0 and not live_others
                and all(_on_usable_instance(t) for t in deployment_tasks(service, primary) if _kept(t)))
     if not settled:
         return
@@ -600,6 +602,7 @@ def _finish(service):
         primary.set_rollout("COMPLETED", f"ECS deployment {primary.id} completed.")
         service.add_event(f"{service.prefix()} (deployment {primary.id}) deployment completed.")
     if primary.rollout_state == "COMPLETED":
+        service.deployments = [primary]
         service.last_completed = (primary.id, primary.task_definition)
     if not service.steady:
         service.steady = True
