@@ -1,4 +1,4 @@
-"""ECS add-ons: external (ECS Anywhere) container instances, placement, task states, pagination.
+"""ECS add-ons: external (ECS Anywhere) container instances, placement, task states, services, pagination.
 
 ``install()`` patches moto 5.2.5's own ECS response and backend classes in place (moto's URL map is bound
 to them, so a subclass would never be served) and is idempotent. The agent side of the contract is
@@ -67,6 +67,16 @@ Tasks
 - ListTasks: ``maxResults`` 1-100, ``nextToken``, filters containerInstance, family, startedBy,
   serviceName (group ``service:NAME``), launchType and desiredStatus (default RUNNING, as AWS).
 - DescribeTasks: at most 100 ids; unknown ones come back as MISSING failures; tags only with TAGS.
+
+Services (launch type EXTERNAL; the model and the scheduler are ``lab.aws._ecs_services``)
+- CreateService/UpdateService/DeleteService/DescribeServices/ListServices for ``launchType: EXTERNAL``,
+  REPLICA and DAEMON; other launch types stay moto's. Service tasks are lab tasks (group ``service:NAME``,
+  startedBy the deployment id), so agents poll and report them like RunTask tasks. A background thread
+  reconciles every service each ``service_scheduler_interval`` seconds (lab setting, 0 pauses it):
+  rolling deployments within minimumHealthyPercent/maximumPercent, the deployment circuit breaker and
+  rollback, replacement of crashed tasks and of tasks on DRAINING instances, one DAEMON task per eligible
+  instance, AWS's service events. ``POST /_lab/services/reconcile`` ``{"passes": n}`` runs it now.
+  lab/README.md "Services" has the rules and the AWS references.
 
 Clusters
 - DeleteCluster refuses, as AWS does, while the cluster has ACTIVE/DRAINING container instances
