@@ -379,6 +379,18 @@ def _on_usable_instance(task):
     return ci is not None and ci.status == "ACTIVE"
 
 
+def _healthy(task):
+    """RUNNING for service_healthy_after seconds. AWS: "If a task has no essential containers with a health check
+    defined, the service scheduler will wait for 40 seconds after a task reaches a RUNNING state before the task
+    is counted towards the minimum healthy percent total." (API_DeploymentConfiguration, minimumHealthyPercent;
+    the lab does not run container health checks, so every task waits.)"""
+    if task.last_status != "RUNNING":
+        return False
+    started = getattr(task, "started_at", None)
+    wait = core.setting("service_healthy_after")
+    return started is None or (instances.now() - started).total_seconds() >= wait
+
+
 def deployment_tasks(service, deployment):
     return [t for t in service.tasks.values() if t.started_by == deployment.id]
 
@@ -388,6 +400,10 @@ def counts(service, deployment):
     kept = [t for t in deployment_tasks(service, deployment) if _kept(t)]
     running = sum(1 for t in kept if t.last_status == "RUNNING")
     return running, len(kept) - running
+
+
+def healthy_count(service, deployment):
+    return sum(1 for t in deployment_tasks(service, deployment) if _kept(t) and _healthy(t))
 
 
 def breaker_threshold(desired_count):
@@ -547,7 +563,7 @@ def _stop_surplus(backend, service, eligible_ids=None):
     max_total = math.floor(desired * config["maximumPercent"] / 100)
     primary = service.primary
     kept = [t for t in service.tasks.values() if _kept(t)]
-    healthy = sum(1 for t in kept if t.last_status == "RUNNING")
+    healthy = sum(1 for t in kept if _healthy(t))
     primary_kept = [t for t in kept if t.started_by == primary.id]
     misplaced = [t for t in primary_kept if not _on_usable_instance(t)
                  or (eligible_ids is not None and _instance_of(t).id not in eligible_ids)]
@@ -568,8 +584,8 @@ def _stop_surplus(backend, service, eligible_ids=None):
     for task in forced:
         _stop(backend, service, task, primary.id)
         stopped.append(task)
-    for task in sorted(candidates, key=lambda t: t.last_status == "RUNNING"):
-        if task.last_status == "RUNNING":
+    for task in sorted(candidates, key=_healthy):
+        if _healthy(task):
             if healthy - 1 < min_healthy:
                 continue
             healthy -= 1
@@ -595,6 +611,7 @@ def _finish(service):
                                        if d.id in live_others or d.rollout_state == "FAILED"]
     running, pending = counts(service, primary)
     settled = (running == service.desired_count and pending == 0 and not live_others
+               and healthy_count(service, primary) == running
                and all(_on_usable_instance(t) for t in deployment_tasks(service, primary) if _kept(t)))
     if not settled:
         return

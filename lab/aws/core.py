@@ -11,7 +11,9 @@ Interface (other parts of the lab rely on these names):
 - ``setting(name)``, ``settings()``, ``update_settings(dict)``: lab settings; ``connection_lost_after``
   (seconds of silence before SSM ConnectionLost / ECS agentConnected false, default 60) and
   ``role_credentials_ttl`` (lifetime of managed-instance role credentials, default 3600) and
-  ``service_scheduler_interval`` (seconds between the ECS service scheduler's passes, default 1; 0 pauses it).
+  ``service_scheduler_interval`` (seconds between the ECS service scheduler's passes, default 1; 0 pauses it),
+  ``service_healthy_after`` (seconds a service task without container health checks must be RUNNING before
+  it counts as healthy, default 40 as AWS documents).
 - ``caller_access_key(headers)``: the access key id from a SigV4 ``Authorization`` header (or None).
   ``caller_region(headers)`` and ``caller_service(headers)`` read the same credential scope.
 - ``remember_access_key(akid, instance_id)``, ``forget_instance(instance_id)``,
@@ -42,10 +44,11 @@ from urllib.parse import parse_qs
 
 import botocore.session
 
-DEFAULT_SETTINGS = {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0, "service_scheduler_interval": 1.0}
+DEFAULT_SETTINGS = {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0, "service_scheduler_interval": 1.0,
+                    "service_healthy_after": 40.0}
 # A setting's value must lie in this range (seconds).
 SETTING_RANGES = {"connection_lost_after": (1.0, 86400.0), "role_credentials_ttl": (60.0, 43200.0),
-                  "service_scheduler_interval": (0.0, 3600.0)}
+                  "service_scheduler_interval": (0.0, 3600.0), "service_healthy_after": (0.0, 3600.0)}
 
 # X-Amz-Target prefixes of the services the lab is used with, for unsigned requests and counters.
 TARGET_SERVICES = {

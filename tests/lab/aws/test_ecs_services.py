@@ -2,6 +2,7 @@
 
 The background scheduler is paused (``service_scheduler_interval`` 0) and each test drives it with
 ``POST /_lab/services/reconcile``, playing the agents with ``/_lab/tasks/state`` or SubmitTaskStateChange.
+A RUNNING task counts as healthy at once (``service_healthy_after`` 0) except in the test of AWS's 40 s wait.
 """
 import time
 
@@ -16,7 +17,7 @@ WAIT_TIMEOUT = 30
 
 @pytest.fixture(autouse=True)
 def paused_scheduler(lab_aws):
-    lab_aws.settings(service_scheduler_interval=0)
+    lab_aws.settings(service_scheduler_interval=0, service_healthy_after=0)
 
 
 def reconcile(lab, passes=1):
@@ -193,6 +194,34 @@ def test_rolling_update_50_200_never_drops_below_half(lab_aws, ecs, fleet):
     assert {t["stopCode"] for t in stopped} == {"ServiceSchedulerInitiated"}
     assert {t["stoppedReason"] for t in stopped} == {f"Scaling activity initiated by (deployment {new_deployment})"}
     assert any(m.startswith("(service web) has stopped 2 running tasks: ") for m in messages(ecs))
+
+
+def test_new_tasks_count_as_healthy_40_s_after_running(lab_aws, ecs, fleet):
+    """AWS: without container health checks a task counts toward minimumHealthyPercent 40 s after RUNNING, so
+    a 100/200 rollout keeps every old task until the new ones have run that long (lab clock)."""
+    lab_aws.settings(service_healthy_after=40)
+    first = external_task_definition(ecs)
+    create(ecs, first, desiredCount=2, deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200})
+    reconcile(lab_aws)
+    start_pending(lab_aws, ecs)
+    reconcile(lab_aws)
+    assert service(ecs)["deployments"][0]["rolloutState"] == "IN_PROGRESS"  # RUNNING, not yet healthy
+    lab_aws.clock(advance=40)
+    reconcile(lab_aws)
+    assert service(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
+    second = external_task_definition(ecs, cpu=128)
+    ecs.update_service(cluster=CLUSTER, service="web", taskDefinition=second["taskDefinitionArn"])
+    reconcile(lab_aws)
+    start_pending(lab_aws, ecs)
+    reconcile(lab_aws, passes=3)
+    assert sorted(t["taskDefinitionArn"] for t in live_tasks(ecs)) == sorted([first["taskDefinitionArn"]] * 2 +
+                                                                              [second["taskDefinitionArn"]] * 2)
+    lab_aws.clock(advance=39)
+    reconcile(lab_aws)
+    assert len(live_tasks(ecs)) == 4
+    lab_aws.clock(advance=1)
+    reconcile(lab_aws)
+    assert {t["taskDefinitionArn"] for t in live_tasks(ecs)} == {second["taskDefinitionArn"]}
 
 
 def test_desired_count_update_scales_the_primary_deployment(lab_aws, ecs, fleet):
