@@ -10,7 +10,8 @@ Interface (other parts of the lab rely on these names):
 - ``clock_offset()`` / ``set_clock_offset(seconds)``.
 - ``setting(name)``, ``settings()``, ``update_settings(dict)``: lab settings; ``connection_lost_after``
   (seconds of silence before SSM ConnectionLost / ECS agentConnected false, default 60) and
-  ``role_credentials_ttl`` (lifetime of managed-instance role credentials, default 3600).
+  ``role_credentials_ttl`` (lifetime of managed-instance role credentials, default 3600) and
+  ``service_scheduler_interval`` (seconds between the ECS service scheduler's passes, default 1; 0 pauses it).
 - ``caller_access_key(headers)``: the access key id from a SigV4 ``Authorization`` header (or None).
   ``caller_region(headers)`` and ``caller_service(headers)`` read the same credential scope.
 - ``remember_access_key(akid, instance_id)``, ``forget_instance(instance_id)``,
@@ -41,9 +42,10 @@ from urllib.parse import parse_qs
 
 import botocore.session
 
-DEFAULT_SETTINGS = {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0}
+DEFAULT_SETTINGS = {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0, "service_scheduler_interval": 1.0}
 # A setting's value must lie in this range (seconds).
-SETTING_RANGES = {"connection_lost_after": (1.0, 86400.0), "role_credentials_ttl": (60.0, 43200.0)}
+SETTING_RANGES = {"connection_lost_after": (1.0, 86400.0), "role_credentials_ttl": (60.0, 43200.0),
+                  "service_scheduler_interval": (0.0, 3600.0)}
 
 # X-Amz-Target prefixes of the services the lab is used with, for unsigned requests and counters.
 TARGET_SERVICES = {

@@ -98,12 +98,14 @@ import re
 from moto.core.responses import ActionResult
 from moto.core.serialize import XFormedAttributePicker, get_serializer_class
 from moto.core.utils import get_service_model
-from moto.ecs.exceptions import ECSException, EcsClientException, InvalidParameterException
+from moto.ecs.exceptions import (ECSException, EcsClientException, InvalidParameterException,
+                                 ServiceNotFoundException)
 from moto.ecs.models import ContainerInstance, EC2ContainerServiceBackend, Task, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.utilities.utils import get_partition
 
 from lab.aws import _ecs_instances as instances
+from lab.aws import _ecs_services as services
 from lab.aws import _ecs_tasks as tasks
 from lab.aws import core
 from lab.aws.ecs_query import QuerySyntaxError, compile_expression
@@ -114,6 +116,9 @@ MAX_START_TASK_INSTANCES = 10
 MAX_RUN_TASK_COUNT = 10
 MAX_STATE_UPDATE = 10
 MAX_CLIENT_TOKEN = 64
+MAX_DESCRIBE_SERVICES = 10     # DescribeServices: "up to 10 services ... in a single operation"
+DEFAULT_SERVICES_PAGE = 10     # ListServices: "returns up to 10 results" without maxResults
+MAX_RECONCILE_PASSES = 100
 # moto's shared include/exclude entries for tags; the lab hides tags per answer instead (_WithoutTags).
 MOTO_TAG_PATHS = ("DescribeContainerInstancesResponse.containerInstances.ContainerInstance.tags",
                   "DescribeTasksResponse.tasks.Task.tags")
@@ -137,10 +142,10 @@ def _id_list(response, name, limit):
     return values
 
 
-def _max_results(response):
+def _max_results(response, default=MAX_PAGE):
     value = response._get_param("maxResults")
     if value is None:
-        return MAX_PAGE
+        return default
     if not 1 <= int(value) <= MAX_PAGE:
         raise InvalidParameterException(f"maxResults must be between 1 and {MAX_PAGE}.")
     return int(value)
@@ -504,6 +509,83 @@ def submit_container_state_change(self):
     return ActionResult({"acknowledgment": "ACK"})
 
 
+# --- service operations (launch type EXTERNAL; others stay moto's) -------------------------------
+
+def _named_service(response, cluster, name):
+    """The service of the cluster named by name or ARN, or None."""
+    return response.ecs_backend.services.get(f"{cluster.name}:{(name or '').rsplit('/', 1)[-1]}")
+
+
+def _known_service(response, cluster):
+    service = _named_service(response, cluster, response._get_param("service"))
+    if service is None:
+        raise ServiceNotFoundException()
+    return service
+
+
+def create_service(self):
+    cluster = _cluster(self)
+    if self._get_param("launchType") != "EXTERNAL":
+        return _ORIGINALS["response.create_service"](self)
+    service = services.create(self.ecs_backend, cluster, self._get_params())
+    return ActionResult({"service": services.view(service, with_tags=True)})
+
+
+def update_service(self):
+    cluster = _cluster(self)
+    service = _known_service(self, cluster)
+    if not isinstance(service, services.LabService):
+        return _ORIGINALS["response.update_service"](self)
+    services.update(self.ecs_backend, service, self._get_params())
+    return ActionResult({"service": services.view(service, with_tags=True)})
+
+
+def delete_service(self):
+    cluster = _cluster(self)
+    service = _known_service(self, cluster)
+    if not isinstance(service, services.LabService):
+        return _ORIGINALS["response.delete_service"](self)
+    services.delete(self.ecs_backend, service, bool(self._get_param("force")))
+    return ActionResult({"service": services.view(service, with_tags=True)})
+
+
+def describe_services(self):
+    cluster = _cluster(self)
+    names = _id_list(self, "services", MAX_DESCRIBE_SERVICES)
+    if not names:
+        raise InvalidParameterException("Services cannot be empty.")
+    with_tags = "TAGS" in (self._get_param("include") or [])
+    found, failures = [], []
+    with instances.LOCK:
+        for name in names:
+            service = _named_service(self, cluster, name)
+            if service is None:
+                failures.append({"arn": _failure_arn(self.ecs_backend, cluster.name, "service", name),
+                                 "reason": tasks.MISSING})
+            elif isinstance(service, services.LabService):
+                found.append(services.view(service, with_tags))
+            else:
+                found.append(service if with_tags else _WithoutTags(service))
+    return ActionResult({"services": found, "failures": failures})
+
+
+def list_services(self):
+    """ACTIVE services in creation order (DeleteService: a DRAINING service is no longer listed)."""
+    cluster = _cluster(self)
+    limit = _max_results(self, DEFAULT_SERVICES_PAGE)
+    launch_type = self._get_param("launchType")
+    strategy = self._get_param("schedulingStrategy")
+
+    def keep(service):
+        return (service.status == "ACTIVE" and (launch_type is None or service.launch_type == launch_type)
+                and (strategy is None or service.scheduling_strategy == strategy))
+
+    items = [s for s in self.ecs_backend.services.values() if s.cluster_name == cluster.name]
+    start = _decode_token(self._get_param("nextToken"), "services", cluster.name)
+    page, token = _page(items, start, limit, keep, "services", cluster.name)
+    return ActionResult(_with_token({"serviceArns": [service.arn for service in page]}, token))
+
+
 # --- task definitions and tags ------------------------------------------------------------------
 
 def register_task_definition(self, family, container_definitions, *args, **kwargs):
@@ -675,6 +757,21 @@ def task_state(request):
     return 200, {"task": _serialized("DescribeTasks", {"tasks": [task]})["tasks"][0]}
 
 
+@core.lab_route("/_lab/services/reconcile")
+def services_reconcile(request):
+    """Run the service scheduler now: ``{"passes": n}`` passes (default 1) over every service."""
+    body = core.json_body(request)
+    unknown = set(body) - {"passes"}
+    if unknown:
+        raise core.LabError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    passes = body.get("passes", 1)
+    if isinstance(passes, bool) or not isinstance(passes, int) or not 1 <= passes <= MAX_RECONCILE_PASSES:
+        raise core.LabError(f"'passes' must be an integer from 1 to {MAX_RECONCILE_PASSES}")
+    for _ in range(passes):
+        count = services.reconcile_all()
+    return 200, {"passes": passes, "services": count}
+
+
 # --- installation -------------------------------------------------------------------------------
 
 RESPONSE_METHODS = {
@@ -691,7 +788,14 @@ RESPONSE_METHODS = {
     "stop_task": stop_task,
     "submit_task_state_change": submit_task_state_change,
     "submit_container_state_change": submit_container_state_change,
+    "create_service": create_service,
+    "update_service": update_service,
+    "delete_service": delete_service,
+    "describe_services": describe_services,
+    "list_services": list_services,
 }
+# moto's own operations the lab falls back to (services of other launch types, FARGATE/capacity provider tasks).
+FALLBACK_RESPONSE_METHODS = ("run_task", "create_service", "update_service", "delete_service")
 BACKEND_METHODS = {
     "register_task_definition": register_task_definition,
     "delete_cluster": delete_cluster,
@@ -705,7 +809,8 @@ def install():
     with instances.LOCK:
         if _ORIGINALS:
             return
-        _ORIGINALS["response.run_task"] = EC2ContainerServiceResponse.run_task
+        for name in FALLBACK_RESPONSE_METHODS:
+            _ORIGINALS[f"response.{name}"] = getattr(EC2ContainerServiceResponse, name)
         for name in BACKEND_METHODS:
             _ORIGINALS[f"backend.{name}"] = getattr(EC2ContainerServiceBackend, name)
         for name, function in RESPONSE_METHODS.items():
@@ -716,3 +821,4 @@ def install():
             EC2ContainerServiceResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER.pop(path, None)
         Task.last_status = property(_task_last_status, _set_task_last_status)
         ContainerInstance.agent_connected = instances.AGENT_CONNECTED
+        services.start_scheduler()

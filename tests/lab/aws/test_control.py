@@ -217,7 +217,8 @@ def test_bad_clock_input(lab_aws, body, field):
 
 
 def test_settings(lab_aws):
-    assert lab_aws.settings() == {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0}
+    assert lab_aws.settings() == {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0,
+                                  "service_scheduler_interval": 1.0}
     assert lab_aws.settings(connection_lost_after=30)["connection_lost_after"] == 30.0
     assert core.setting("connection_lost_after") == 30.0
 
