@@ -279,7 +279,13 @@ def deployment_outcome(service, deployment_id):
     tracked = next((deployment for deployment in deployments if deployment.get("id") == deployment_id), None)
     primary = primary_deployment(service)
     if tracked is None:
-        replacement = " by {0} (task definition {1})".format(primary.get("id"), primary.get("taskDefinition")) if primary else ""
+        # ECS drops a failed deployment once its tasks are gone, so by the next poll only the rollback deployment
+        # may be left; its rolloutStateReason says why ("ECS deployment circuit breaker: rolling back to ...").
+        replacement = ""
+        if primary is not None:
+            replacement = " by {0} (task definition {1}){2}".format(
+                primary.get("id"), primary.get("taskDefinition"),
+                ": " + primary["rolloutStateReason"] if primary.get("rolloutStateReason") else "")
         return "failed", "deployment {0} was replaced{1}".format(deployment_id, replacement)
     if tracked.get("rolloutState") == "FAILED":
         reason = "deployment {0} failed: {1}".format(deployment_id, tracked.get("rolloutStateReason") or "rolloutState FAILED")

@@ -344,8 +344,12 @@ def service_with(*deployments, running=0, desired=2, status="ACTIVE"):
                                                              rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.")),
      "failed", "deployment new failed: ECS deployment circuit breaker: tasks failed to start.; rolled back to deployment back "
                "(task definition {0})".format(task_definition_arn("web", 2))),
-    (service_with(deployment("newer", revision=4)), "failed",
+    (service_with(deployment("newer", revision=4, rolloutStateReason=None)), "failed",
      "deployment new was replaced by newer (task definition {0})".format(task_definition_arn("web", 4))),
+    # The failed deployment already dropped (its tasks are gone): the rollback deployment's reason says why.
+    (service_with(deployment("back", revision=2, rolloutStateReason="ECS deployment circuit breaker: rolling back to deploymentId old.")),
+     "failed", "deployment new was replaced by back (task definition {0}): ECS deployment circuit breaker: rolling back to "
+               "deploymentId old.".format(task_definition_arn("web", 2))),
     (service_with(status="DRAINING"), "failed", "the service is DRAINING"),
     (None, "failed", "the service is gone"),
 ])
