@@ -77,8 +77,9 @@ options:
         type: int
       deployment_circuit_breaker:
         description:
-          - Stop a deployment whose tasks keep failing to start (C(rolloutState=FAILED)) and, with O(deployment_configuration.deployment_circuit_breaker.rollback),
-            go back to the last deployment that completed.
+          - Stop a deployment whose tasks keep failing to start (C(rolloutState=FAILED)) and, with
+            O(deployment_configuration.deployment_circuit_breaker.rollback), go back to the last deployment that
+            completed.
         type: dict
         suboptions:
           enable:
