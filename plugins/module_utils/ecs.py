@@ -51,3 +51,16 @@ select_container_instances = _container_instance_state.select_container_instance
 normalize_container_instance = _container_instance_state.normalize_container_instance
 ensure_container_instance_state = _container_instance_state.ensure_state
 ensure_container_instance_absent = _container_instance_state.ensure_absent
+
+# Services (ecs_service, ecs_service_info): validation, normalize/compare, ensure state, the rollout wait.
+from ._ecs import services as _services  # noqa: E402 pylint: disable=wrong-import-position
+
+ServiceManager = _services.ServiceManager
+validate_service_options = _services.validate_service_options
+wanted_service = _services.wanted_service
+normalize_service = _services.normalize_service
+service_changes = _services.service_changes
+deployment_outcome = _services.deployment_outcome
+describe_services = _services.describe_services
+list_service_arns = _services.list_service_arns
+describe_cluster_services = _services.describe_cluster_services
