@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-TASK_MODULES = ("ecs_task_definition", "ecs_run_task", "ecs_task_logs")
+TASK_MODULES = ("ecs_task_definition", "ecs_run_task", "ecs_task_logs", "ecs_service", "ecs_service_info")
 
 
 class PlayResult:

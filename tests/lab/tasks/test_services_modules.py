@@ -3,10 +3,18 @@ agent stand-in reporting the tasks: a rollout completes and a second run changes
 show no mutating call), and a deployment whose tasks exit is stopped by the circuit breaker and rolled back,
 failing the module with the rolloutStateReason and the events."""
 
+import pytest
+
 from .conftest import CLUSTER
 from .conftest import connection
 
 MUTATING = ("CreateService", "UpdateService", "DeleteService", "TagResource", "UntagResource")
+
+
+@pytest.fixture(autouse=True)
+def quick_health(lab_aws):
+    """A task counts as healthy 1 s after RUNNING instead of AWS's 40 s: the same rule, a shorter wait."""
+    lab_aws.settings(service_healthy_after=1)
 
 
 def _definition(name, image):
