@@ -30,6 +30,14 @@ options:
       - Include each service's event stream (ECS keeps the latest 100).
     type: bool
     default: false
+  tasks:
+    description:
+      - Include each service's tasks that are meant to run (C(PENDING) or C(RUNNING), desired status C(RUNNING)),
+        with their hosts' managed instance ids and host:port bindings, e.g. to point an on-prem load balancer at
+        them. Costs a ListTasks and a DescribeTasks per service and one DescribeContainerInstances.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -54,6 +62,13 @@ EXAMPLES = r"""
   fleetops.ecs_anywhere.ecs_service_info:
     cluster: edge
   register: edge_services
+
+- name: Find the hosts and ports of the web service's tasks
+  fleetops.ecs_anywhere.ecs_service_info:
+    cluster: edge
+    names: [web]
+    tasks: true
+  register: web_tasks
 
 - name: Show the web service's latest events
   fleetops.ecs_anywhere.ecs_service_info:
@@ -105,6 +120,14 @@ services:
       type: list
       elements: dict
       returned: when O(events=true)
+    tasks:
+      description:
+        - The service's tasks, as M(fleetops.ecs_anywhere.ecs_run_task) returns them (C(task_arn), C(task_id),
+          C(task_definition_arn), C(container_instance_arn), C(managed_instance_id), C(last_status),
+          C(started_by), C(network_bindings) with C(host_port) and C(container_port)).
+      type: list
+      elements: dict
+      returned: when O(tasks=true)
 """
 
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.ecs import describe_cluster_services
@@ -117,11 +140,13 @@ def main():
         cluster=dict(type="str", default="default"),
         names=dict(type="list", elements="str", aliases=["services"]),
         events=dict(type="bool", default=False),
+        tasks=dict(type="bool", default=False),
     )
     module = AnsibleECSAnywhereModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     try:
-        services = describe_cluster_services(module.client("ecs"), params["cluster"], params["names"], params["events"])
+        services = describe_cluster_services(module.client("ecs"), params["cluster"], params["names"], params["events"],
+                                             params["tasks"])
     except AnsibleECSAnywhereError as e:
         module.fail_json_aws_error(e)
     module.exit_json(changed=False, services=services)

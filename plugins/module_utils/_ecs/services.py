@@ -38,6 +38,10 @@ from ..iterators import chunks
 from ..iterators import paginate
 from .shapes import conform
 from .task_definitions import describe_task_definition
+from .tasks import Hosts
+from .tasks import describe_tasks
+from .tasks import list_task_arns
+from .tasks import summarize_task
 from .task_definitions import task_definition_differences
 
 EXTERNAL = "EXTERNAL"
@@ -533,12 +537,21 @@ class ServiceManager:
         return result
 
 
-def describe_cluster_services(client, cluster, names=None, include_events=False):
+def describe_cluster_services(client, cluster, names=None, include_events=False, include_tasks=False):
     """Services of a cluster as ecs_service_info returns them: the named ones (unknown names left out), or every
-    service ListServices lists; DescribeServices by 10 with tags."""
+    service ListServices lists; DescribeServices by 10 with tags. include_tasks adds each service's tasks that
+    are meant to run (ListTasks serviceName, DescribeTasks by 100, the hosts' mi- ids in one more call)."""
     if names is None:
         names = list_service_arns(client, cluster)
     if not names:
         return []
     services, _failures = describe_services(client, cluster, names)
-    return [service_to_result(service, include_events=include_events) for service in services]
+    results = [service_to_result(service, include_events=include_events) for service in services]
+    if include_tasks:
+        hosts = Hosts(client, cluster)
+        for service, result in zip(services, results):
+            arns = list_task_arns(client, cluster, serviceName=service["serviceName"], desiredStatus="RUNNING")
+            tasks, _missing = describe_tasks(client, cluster, arns)
+            managed_ids = hosts.learn(task.get("containerInstanceArn") for task in tasks)
+            result["tasks"] = [summarize_task(task, managed_ids) for task in tasks]
+    return results

@@ -42,10 +42,17 @@ def test_rollout_completes_then_the_same_run_changes_nothing(lab_aws, run_play, 
         assert created["service"]["running_count"] == 2 and created["deployments"][0]["rollout_state"] == "COMPLETED"
         before = _calls(lab_aws)
         again = run_play([_service(lab_aws, "again", **dict(service, wait=False)),
-                          {"name": "info", "fleetops.ecs_anywhere.ecs_service_info": dict(connection(lab_aws), cluster=CLUSTER)}])
+                          {"name": "info", "fleetops.ecs_anywhere.ecs_service_info": dict(connection(lab_aws), cluster=CLUSTER,
+                                                                                          tasks=True)}])
         assert again.returncode == 0, again.output
     assert again["again"]["changed"] is False
     assert [service["service_name"] for service in again["info"]["services"]] == ["web"]
+    # The tasks, each on its own host (distinctInstance), with the host's mi- id and the agent's bindings.
+    tasks = again["info"]["services"][0]["tasks"]
+    assert [task["last_status"] for task in tasks] == ["RUNNING"] * 2
+    assert {task["managed_instance_id"] for task in tasks} <= {instance["managed_instance_id"] for instance in edge_cluster}
+    assert len({task["container_instance_arn"] for task in tasks}) == 2
+    assert all(task["started_by"] == created["deployments"][0]["id"] for task in tasks)
     after = _calls(lab_aws)
     assert dict((operation, after.get(operation, 0) - before.get(operation, 0)) for operation in MUTATING) == dict.fromkeys(MUTATING, 0)
 
