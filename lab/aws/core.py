@@ -116,6 +116,12 @@ def settings():
         return dict(_state.settings)
 
 
+def set_default_settings(values):
+    """The settings a reset returns to (`python -m lab aws --setting NAME=VALUE`), validated like updates."""
+    checked = update_settings(values)
+    DEFAULT_SETTINGS.update((name, checked[name]) for name in values)
+
+
 def update_settings(values):
     """Validate all values first so that bad input changes nothing."""
     if not isinstance(values, dict):

@@ -102,7 +102,8 @@ def _up(state, count, base_dir, endpoint, timeout, log):
     processes = state["processes"]
     if endpoint:
         processes["endpoint"] = spawn(
-            in_island(lab_python("-m", "lab", "aws", "--host", str(config.GATEWAY), "--port", str(config.ENDPOINT_PORT))),
+            in_island(lab_python("-m", "lab", "aws", "--host", str(config.GATEWAY), "--port", str(config.ENDPOINT_PORT),
+                                 *(f"--setting={name}={value}" for name, value in config.ENDPOINT_SETTINGS.items()))),
             LOGS / "endpoint.log", env=python_env())
         save_state(state)
     KEY.unlink(missing_ok=True)
