@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the fleetops.ecs_anywhere project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The agent role's preflight decisions, as pure functions (unit-tested in tests/unit/roles/agent/)."""
+"""The agent role's preflight decisions, as pure functions (unit-tested in tests/unit/plugins/filter/)."""
 from __future__ import annotations
 
 import datetime

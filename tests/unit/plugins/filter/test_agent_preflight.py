@@ -1,19 +1,17 @@
-"""The agent role's preflight decisions (roles/agent/filter_plugins/agent_preflight.py): signing-key expiry per
+"""The agent role's preflight decisions (plugins/filter/agent_preflight.py): signing-key expiry per
 package, and the Docker sources that AWS's install script refuses per distribution. The lab boots Debian hosts
 only, so the RHEL, CentOS and Fedora refusals are checked here, without hosts."""
 import datetime
-import importlib.util
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ansible_collections.fleetops.ecs_anywhere.plugins.filter import agent_preflight
+
 REPO_ROOT = Path(__file__).resolve().parents[4]
 ROLE = REPO_ROOT / "roles" / "agent"
-_spec = importlib.util.spec_from_file_location("agent_preflight", ROLE / "filter_plugins" / "agent_preflight.py")
-agent_preflight = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(agent_preflight)
 
 DAY = 86400
 NOW = 1_800_000_000
