@@ -23,7 +23,7 @@ def run_keys(tmp_path, keys):
     (tmp_path / "vars.yml").write_text(yaml.safe_dump({"agent_local_cache_path": str(tmp_path / "cache"), "agent_gpg_keys": keys,
                                                        "ansible_python_interpreter": sys.executable}))
     return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "play.yml", "-e", "@vars.yml"],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                                    ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".venv" / "collections")))
 

@@ -32,8 +32,8 @@ def listing(fingerprint, expires, validity="-", subkey_fingerprint=None):
 
 
 def report(keys_and_listings, now=NOW):
-    keys = [key for key, _ in keys_and_listings]
-    return agent_preflight.key_expiry_report(keys, [lines for _, lines in keys_and_listings], PACKAGES, now=now)
+    keys = [key for key, lines in keys_and_listings]
+    return agent_preflight.key_expiry_report(keys, [lines for key, lines in keys_and_listings], PACKAGES, now=now)
 
 
 def ssm_key(name="amazon-ssm-agent", fingerprint=SSM_FPR, **extra):

@@ -428,7 +428,7 @@ def test_list_prints_plain_values_and_keeps_possible_templates_unsafe(list_inven
     gateway = fleet.host("edge", "edge-01", "10.213.0.11", attributes={"site": "lyon", "note": template}, tags={"tier": "gateway"})
 
     inventory, stderr = list_inventory(hostnames=["computer_name"], compose={"site_name": "attributes.site"},
-                                  keyed_groups=[{"key": "attributes.site", "prefix": "site"}])
+                                       keyed_groups=[{"key": "attributes.site", "prefix": "site"}])
 
     host = inventory["_meta"]["hostvars"]["edge-01"]
     assert host["ansible_host"] == "10.213.0.11" and host["managed_instance_id"] == gateway["instance_id"]
