@@ -227,6 +227,12 @@ from concurrent.futures import wait
 from functools import partial
 
 from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core < 2.19 has no template trust; its --list prints plain strings as they are.
+    trust_as_template = None
 
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
@@ -271,6 +277,28 @@ class InventoryModule(AWSInventoryBase):
             self._role_assumed = True
             super()._set_frozen_credentials()
         return super().client(*args, **kwargs)
+
+    # AWSInventoryBase templates its credential and region options with templar.template(..., disable_lookups=False),
+    # which ansible-core 2.19 deprecates: every run printed "Passing `disable_lookups` to `template` is deprecated"
+    # (the regions list is templated even when it holds no template). The same options are templated here, the same
+    # way but without that argument (lookups stay allowed, as there); Constructable's compose and groups are untouched.
+    def get_option(self, option, hostvars=None):
+        return self._templated_option(option, BaseInventoryPlugin.get_option(self, option, hostvars))
+
+    def get_options(self, *args):
+        return {name: self._templated_option(name, value) for name, value in BaseInventoryPlugin.get_options(self, *args).items()}
+
+    def _templated_option(self, name, value):
+        if not value or not self.templar or name not in AWSInventoryBase.TemplatedOptions.TEMPLATABLE_OPTIONS:
+            return value
+        if isinstance(value, dict):
+            return {key: self._templated(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._templated(item) for item in value]
+        return self._templated(value)
+
+    def _templated(self, value):
+        return self.templar.template(value) if self.templar.is_template(value) else value
 
     def _do_fail(self, message):
         raise AnsibleParserError(message)
@@ -343,7 +371,7 @@ class InventoryModule(AWSInventoryBase):
 
             self.inventory.add_host(hostname)
             for name, value in host_vars.items():
-                self.inventory.set_variable(hostname, name, value)
+                self.inventory.set_variable(hostname, name, trusted_where_inert(value))
             if settings["default_groups"]:
                 for group in default_group_names(host_vars):
                     self.inventory.add_group(group)
@@ -544,6 +572,27 @@ class _Region:
         if self._ssm is None:
             self._ssm = RetryingClient(self.plugin.client("ssm", region=self.name), self.plugin.retry_decorator)
         return self._ssm
+
+
+def trusted_where_inert(value):
+    """The value with every string that cannot hold a template marked as trusted (ansible-core 2.19+).
+
+    ansible-core 2.19's ansible-inventory --list prints each host-variable string not trusted as a template as
+    {"__ansible_unsafe": "..."}, which AWX and other consumers of that JSON take as a dictionary. A string without
+    "{" or "}" holds no Jinja ("{{", "{%", "{#"), so trusting it changes nothing when it is templated, and it prints
+    as a plain value. Strings from AWS that could be templates (a tag value "{{ lookup('pipe', 'id') }}") stay
+    untrusted: they print as __ansible_unsafe and are never evaluated. Community collections draw the same line
+    (community.general plugin_utils/unsafe.py make_unsafe, after community.general#8212).
+    """
+    if trust_as_template is None:
+        return value
+    if isinstance(value, dict):
+        return {key: trusted_where_inert(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trusted_where_inert(item) for item in value]
+    if isinstance(value, str) and "{" not in value and "}" not in value:
+        return trust_as_template(value)
+    return value
 
 
 def _set_tags(instance, tags):

@@ -4,6 +4,7 @@
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -98,6 +99,26 @@ def run_inventory(lab_aws, tmp_path):  # noqa: F811
         if getattr(plugin, "_cache", None) is not None:  # set only with the cache option on
             plugin.update_cache_if_changed()
         return Run(inventory, warnings)
+
+    return run
+
+
+@pytest.fixture
+def list_inventory(lab_aws, tmp_path):  # noqa: F811
+    """list_inventory(**options) runs `ansible-inventory --list` on a *.ecs_anywhere.yml for the lab, as AWX
+    does, and returns (the JSON it printed, its stderr)."""
+
+    def run(**options):
+        config = {"plugin": PLUGIN, "regions": [REGION], "endpoint_url": lab_aws.url, "access_key": "testing", "secret_key": "testing"}
+        config.update(options)
+        path = tmp_path / "list.ecs_anywhere.yml"
+        path.write_text(yaml.safe_dump(config))
+        result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", str(path), "--list"],
+                                capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
+                                env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
+                                         ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_INVENTORY_ENABLED=PLUGIN))
+        assert result.returncode == 0, result.stdout + result.stderr
+        return json.loads(result.stdout), result.stderr
 
     return run
 

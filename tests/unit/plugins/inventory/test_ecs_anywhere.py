@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ecs_anywhere inventory plugin against the lab endpoint: hosts, join, groups, filters, API calls."""
 
+import json
+
 import pytest
 
 from ansible.errors import AnsibleError
@@ -416,3 +418,28 @@ def test_hosts_are_added_in_host_name_order(run_inventory, two_clusters):
     # ...and whatever their ARNs, which are random.
     run = run_inventory(hostnames=["container_instance_id"])
     assert list(run.inventory.hosts) == sorted(host["arn"].rsplit("/", 1)[1] for host in two_clusters.values())
+
+
+def test_list_prints_plain_values_and_keeps_possible_templates_unsafe(list_inventory, tmp_path, fleet):
+    """ansible-core 2.19 prints untrusted strings as {"__ansible_unsafe": ...}; AWX reads those as dictionaries.
+    Strings that cannot hold a template print plain; one that could stays unsafe and is not evaluated."""
+    fleet.clusters("edge")
+    template = "{{ lookup('pipe', 'touch " + str(tmp_path / "evaluated") + "') }}"
+    gateway = fleet.host("edge", "edge-01", "10.213.0.11", attributes={"site": "lyon", "note": template}, tags={"tier": "gateway"})
+
+    inventory, stderr = list_inventory(hostnames=["computer_name"], compose={"site_name": "attributes.site"},
+                                       keyed_groups=[{"key": "attributes.site", "prefix": "site"}])
+
+    host = inventory["_meta"]["hostvars"]["edge-01"]
+    assert host["ansible_host"] == "10.213.0.11" and host["managed_instance_id"] == gateway["instance_id"]
+    assert (host["cluster"], host["region"], host["status"], host["computer_name"]) == ("edge", "us-east-1", "ACTIVE", "edge-01")
+    assert host["ecs_tags"] == {"tier": "gateway"}
+    assert host["attributes"]["site"] == "lyon" and host["attributes"]["ecs.capability.external"] is None
+    assert host["attributes"]["note"] == {"__ansible_unsafe": template}
+    unsafe = [name for name, value in host.items() if "__ansible_unsafe" in json.dumps(value) and name not in ("attributes", "site_name")]
+    assert unsafe == []
+    # compose and keyed_groups still see the values.
+    assert inventory["site_lyon"]["hosts"] == ["edge-01"]
+    assert "site_name" in host
+    assert not (tmp_path / "evaluated").exists()
+    assert "disable_lookups" not in stderr and "DEPRECATION" not in stderr, stderr
