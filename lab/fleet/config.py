@@ -5,8 +5,6 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Files other tools read (inventory, SSH key, ansible.cfg, lab.json): git-ignored, inside the repo.
-STATE_DIR = Path(os.environ.get("FLEETOPS_LAB_STATE_DIR", REPO_ROOT / "lab" / "state"))
 # Host root filesystems and SSH control sockets: outside the repo so linters never walk mounted trees,
 # and short, because a unix socket path must fit in 108 bytes.
 # Several labs can run side by side (e.g. CI from a clean clone next to a developer's lab): each
@@ -15,6 +13,9 @@ LAB_ID = int(os.environ.get("FLEETOPS_LAB_ID", "0"))
 if not 0 <= LAB_ID <= 199:
     raise ValueError(f"FLEETOPS_LAB_ID must be between 0 and 199, not {LAB_ID}")
 _SUFFIX = str(LAB_ID) if LAB_ID else ""
+# Files other tools read (inventory, SSH key, ansible.cfg, lab.json): git-ignored, inside the repo, one
+# directory per lab (lab/state, lab/state5...), so that labs side by side never share their state.
+STATE_DIR = Path(os.environ.get("FLEETOPS_LAB_STATE_DIR", REPO_ROOT / "lab" / f"state{_SUFFIX}"))
 RUN_DIR = Path(os.environ.get("FLEETOPS_LAB_RUN_DIR", f"/run/fleetops-lab{_SUFFIX}"))
 # The debootstrap'd base survives `lab down`; it is rebuilt only when its recipe changes.
 CACHE_DIR = Path(os.environ.get("FLEETOPS_LAB_CACHE_DIR", "/var/cache/fleetops-lab"))
