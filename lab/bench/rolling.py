@@ -1,0 +1,107 @@
+"""Rolling service deploys on the lab fleet, as bench/service_rollout.py and tests/lab/services run them.
+
+The collection's own playbooks, inside the island, with the lab settings (lab/playbooks/lab-vars.yml): the
+rollout (agent role, then the deploy role) and playbooks/deploy.yml. The web task is the docs' task definition
+(docs/examples/task-definition.json) with the lab image's tag as its version; the deploy role runs it as a
+REPLICA service behind HAProxy on the first host. `LoadGenerator` sends requests through HAProxy meanwhile.
+"""
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from lab.fleet import config
+from lab.fleet.testing import lab
+
+TASK_DEFINITION = config.REPO_ROOT / "docs" / "examples" / "task-definition.json"
+LAB_VARS = config.REPO_ROOT / "lab" / "playbooks" / "lab-vars.yml"
+PLAYBOOKS = config.REPO_ROOT / "playbooks"
+VENV_BIN = os.path.dirname(sys.executable)
+LB_HOST = config.host_name(1)
+
+
+def task_definition(version="1", command=None, family="web"):
+    """The docs' web task definition with the image tag `version` (and a command override, e.g. one that exits)."""
+    definition = json.loads(TASK_DEFINITION.read_text())
+    definition["family"] = family
+    container = definition["containerDefinitions"][0]
+    container["image"] = container["image"].rsplit(":", 1)[0] + f":{version}"
+    if command:
+        container["command"] = command
+    return definition
+
+
+def service_vars(definition, count=6, minimum=50, maximum=200, strategy="REPLICA"):
+    """The deploy role's settings for a service behind HAProxy on the first host."""
+    return {"deploy_task_definition": definition, "deploy_mode": "service", "deploy_count": count,
+            "deploy_service_scheduling_strategy": strategy, "deploy_service_minimum_healthy_percent": minimum,
+            "deploy_service_maximum_percent": maximum, "deploy_lb_kind": "haproxy", "deploy_lb_host": LB_HOST,
+            "deploy_lb_port": 80}
+
+
+def playbook(name, extra_vars, limit=None, timeout=1200):
+    """Run playbooks/NAME.yml inside the island with the lab settings and extra_vars; the finished process."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", dir=config.STATE_DIR, delete=False) as handle:
+        json.dump(extra_vars, handle)
+    try:
+        argv = ["exec", "--", os.path.join(VENV_BIN, "ansible-playbook"), str(PLAYBOOKS / f"{name}.yml"),
+                "-e", f"@{LAB_VARS}", "-e", f"@{handle.name}"]
+        if limit:
+            argv += ["--limit", ",".join(limit)]
+        return lab(*argv, env={"ANSIBLE_NOCOLOR": "1"}, timeout=timeout)
+    finally:
+        os.unlink(handle.name)
+
+
+def lb_url():
+    return f"http://{config.host_address(1)}:80/"
+
+
+class LoadGenerator:
+    """lab.bench.loadgen through HAProxy, inside the island, from start() until stop() (SIGTERM to its PID)."""
+
+    def __init__(self, workers=2):
+        self.out = config.STATE_DIR / "loadgen.json"
+        self.workers = workers
+        self.process = None
+
+    def start(self, timeout=60):
+        self.out.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lab", "exec", "--", sys.executable, "-m", "lab.bench.loadgen", "--url", lb_url(),
+             "--out", str(self.out), "--workers", str(self.workers)],
+            cwd=config.REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + timeout
+        while not (self.summary() or {}).get("requests"):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the load generator exited: {self.process.stderr.read()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the load generator sent no request within {timeout} s")
+            time.sleep(0.5)
+        return self
+
+    def summary(self):
+        try:
+            return json.loads(self.out.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def stop(self):
+        """SIGTERM to the generator we started (lab exec replaced itself with it); its final summary."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+        return self.summary()
+
+
+@contextlib.contextmanager
+def load(workers=2):
+    generator = LoadGenerator(workers).start()
+    try:
+        yield generator
+    finally:
+        generator.stop()
