@@ -35,12 +35,14 @@ def task_definition(version="1", command=None, family="web"):
     return definition
 
 
-def service_vars(definition, count=6, minimum=50, maximum=200, strategy="REPLICA"):
-    """The deploy role's settings for a service behind HAProxy on the first host."""
-    return {"deploy_task_definition": definition, "deploy_mode": "service", "deploy_count": count,
-            "deploy_service_scheduling_strategy": strategy, "deploy_service_minimum_healthy_percent": minimum,
-            "deploy_service_maximum_percent": maximum, "deploy_lb_kind": "haproxy", "deploy_lb_host": LB_HOST,
-            "deploy_lb_port": 80}
+def service_vars(definition, count=6, minimum=50, maximum=None, strategy="REPLICA", balanced=True):
+    """The deploy role's settings for a service (behind HAProxy on the first host when balanced)."""
+    settings = {"deploy_task_definition": definition, "deploy_mode": "service", "deploy_count": count,
+                "deploy_service_scheduling_strategy": strategy, "deploy_service_minimum_healthy_percent": minimum,
+                "deploy_service_maximum_percent": maximum or (100 if strategy == "DAEMON" else 200)}
+    if balanced:
+        settings.update(deploy_lb_kind="haproxy", deploy_lb_host=LB_HOST, deploy_lb_port=80)
+    return settings
 
 
 def playbook(name, extra_vars, limit=None, timeout=1200):

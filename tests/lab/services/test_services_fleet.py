@@ -72,8 +72,7 @@ print(json.dumps([urllib.request.urlopen({rolling.lb_url()!r}, timeout=10).read(
 
 
 def test_daemon_service_one_task_per_active_host_follows_hosts_joining_and_draining(fleet):
-    daemon = rolling.service_vars(rolling.task_definition("1", family="agent-daemon"), strategy="DAEMON")
-    daemon.update(deploy_lb_kind="none")
+    daemon = rolling.service_vars(rolling.task_definition("1", family="agent-daemon"), strategy="DAEMON", balanced=False)
     deployed = rolling.playbook("deploy", daemon, limit=HOSTS[:3])
     assert deployed.returncode == 0, deployed.stdout[-5000:]
     state = ecs_state("agent-daemon")
@@ -194,3 +193,34 @@ def test_circuit_breaker_rolls_back_and_the_old_revision_keeps_serving(fleet, tm
     state = wait_for(rolled_back, 120, "the rollback deployment COMPLETED")
     assert state["service"]["taskDefinition"] == serving
     assert {version for _task, version in through_lb(12)} == {"2"}
+
+
+def test_upgrade_batches_and_decommission_move_replica_tasks_without_a_failed_request(fleet):
+    """The upgrade playbook drains one host per batch and the decommission playbook drains the 4th host: ECS
+    moves their service tasks to the other hosts before the agents stop, and HAProxy keeps answering."""
+    web = rolling.service_vars(rolling.task_definition("2"))
+    with rolling.load() as generator:
+        upgraded = rolling.playbook("upgrade", dict(web, agent_ecs_init_version="1.1.0", agent_ssm_agent_version="1.1.0"),
+                                    limit=HOSTS)
+        assert upgraded.returncode == 0, upgraded.stdout[-5000:]
+        fourth = fleet_managed_id(HOSTS[3])
+        removed = rolling.playbook("decommission", {}, limit=[HOSTS[3]])
+        assert removed.returncode == 0, removed.stdout[-5000:]
+    summary = generator.stop()
+    assert summary["failures"] == 0, summary["failure_samples"]
+
+    state = ecs_state("web")
+    running = [t for t in state["tasks"] if t["lastStatus"] == "RUNNING"]
+    assert len(running) == 6
+    left = {i["containerInstanceArn"] for i in state["instances"] if i["ec2InstanceId"] != fourth}
+    assert {t["containerInstanceArn"] for t in running} <= left
+    # Every task of the serving revision that stopped was stopped by the service scheduler (moved off a drained
+    # host, or replaced by a deployment), none by an agent going away under it.
+    stopped = island_python(f"""
+import boto3, json
+ecs = boto3.client("ecs")
+arns = ecs.list_tasks(cluster="{CLUSTER}", serviceName="web", desiredStatus="STOPPED")["taskArns"]
+tasks = ecs.describe_tasks(cluster="{CLUSTER}", tasks=arns)["tasks"] if arns else []
+print(json.dumps([t.get("stopCode") for t in tasks if t["taskDefinitionArn"] == "{state['service']['taskDefinition']}"]))
+""")
+    assert stopped and set(stopped) == {"ServiceSchedulerInitiated"}
