@@ -278,8 +278,12 @@ def register(backend, cluster_name, instance_id, *, total_resources=None, attrib
     """Register (or re-register) the instance; returns moto's ContainerInstance.
 
     With ``container_instance_arn`` the same instance is updated; a deregistered one is refused with
-    AWS's ClientException. Without it, an ACTIVE or DRAINING instance of the same ec2/mi id in the
-    cluster is updated too, so an agent that lost its ARN does not leave a duplicate behind.
+    AWS's ClientException. Without it a NEW container instance is made, even when an ACTIVE or DRAINING
+    one of the same ec2/mi id is in the cluster: that one stays as it is (and disconnected once its agent
+    is gone), as on AWS. The agent sends the ARN it saved in its data directory only to update its own
+    registration (aws/amazon-ecs-agent, ecs-agent/api/ecs/client/ecs_client.go, RegisterContainerInstance:
+    "Supplying a non-empty container instance ARN allows a container instance to update its registered
+    resources"); an agent whose data was wiped registers anew and gets a new ARN.
     """
     state = lab_state(backend)
     cluster = backend.clusters[cluster_name]
@@ -298,9 +302,7 @@ def register(backend, cluster_name, instance_id, *, total_resources=None, attrib
                 raise EcsClientException(f"Container instance {container_instance_arn} belongs to "
                                          f"{ci.ec2_instance_id}, not {instance_id}.")
         else:
-            ci = state.by_ec2_id.get((cluster_name, instance_id))
-            if ci is not None and ci.status == "INACTIVE":
-                ci = None
+            ci = None
         if ci is None:
             ci = (_new_external if instance_id.startswith("mi-") else _new_ec2)(backend, cluster_name, instance_id)
             ordered_instances(backend, cluster_name)

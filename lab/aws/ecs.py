@@ -11,8 +11,10 @@ Container instances
   ``ec2InstanceId`` is the mi- id. ``attributes``, ``totalResources`` (missing ones get moto's
   defaults), ``versionInfo`` and ``tags`` are kept. Re-registering with ``containerInstanceArn`` updates
   that instance (attributes are merged, resources replaced); a deregistered ARN is refused with
-  ClientException "... is inactive ... is not ACTIVE" (what the real agent gets). Without the ARN, an
-  ACTIVE/DRAINING instance with the same id in the cluster is updated rather than duplicated.
+  ClientException "... is inactive ... is not ACTIVE" (what the real agent gets). Without the ARN a new
+  container instance is registered, even beside an ACTIVE/DRAINING one of the same id, which stays as it
+  is (AWS does the same: an agent whose data directory was wiped gets a new ARN; see
+  ``_ecs_instances.register``).
 - agentConnected is true while the agent was heard from (registration, DiscoverPollEndpoint, task poll)
   within the ``connection_lost_after`` lab setting, measured with the lab clock; always false once
   INACTIVE.

@@ -106,6 +106,10 @@ options:
         a container-instance tag, else of a managed-instance tag (with O(include_ssm_tags)); C(attribute:<name>)
         is the value of a container-instance attribute.
       - A host that has none of them is left out, with a warning.
+      - When several container instances get the same name (an agent whose data directory was wiped registers
+        a new container instance with the same C(mi-) id, and the old one stays ACTIVE and disconnected), the
+        one with a connected agent, else a live (not INACTIVE) one, else the newest registration keeps the
+        name; the others are left out, with a warning.
     type: list
     elements: str
     default: [managed_instance_id, container_instance_id]
@@ -239,6 +243,7 @@ from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInv
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils import ecs
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils import ssm
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostnames import hostname_errors
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostnames import pick_named_hosts
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostnames import preferred_hostname
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostvars import default_group_names
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostvars import prepare_host_vars
@@ -363,12 +368,13 @@ class InventoryModule(AWSInventoryBase):
     def _populate(self, regions, settings):
         strict = self.get_option("strict")
         compose, groups, keyed_groups = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
-        named = {}
-        for hostname, what, host_vars in self._named_hosts(regions, settings):
-            if hostname in named:
-                self.warn("{0} and {1} are both named {2}; the host has the variables of the last one".format(named[hostname], what, hostname))
-            named[hostname] = what
-
+        hosts, passed_over = pick_named_hosts(self._named_hosts(regions, settings))
+        for hostname, kept, left_out in passed_over:
+            self.warn(
+                "{0} and {1} are both named {2}; {2} is {1} (connected agent, live or newer registration first) and {0} is left out "
+                "of the inventory (a stale registration: deregister it)".format(left_out, kept, hostname)
+            )
+        for hostname, what, host_vars in hosts:
             self.inventory.add_host(hostname)
             for name, value in host_vars.items():
                 self.inventory.set_variable(hostname, name, trusted_where_inert(value))
@@ -381,8 +387,7 @@ class InventoryModule(AWSInventoryBase):
             self._add_host_to_keyed_groups(keyed_groups, host_vars, hostname, strict=strict)
 
     def _named_hosts(self, regions, settings):
-        """(host name, what the host is, host variables) of every joined record, sorted by host name:
-        the order hosts are added in is the order plays run them in."""
+        """(host name, what the host is, host variables) of every joined record that has a name."""
         hosts = []
         for region in sorted(regions):
             data = regions[region]
@@ -401,8 +406,8 @@ class InventoryModule(AWSInventoryBase):
                     self.warn("{0} has none of the hostnames {1}; it is left out of the inventory".format(what, settings["hostnames"]))
                 else:
                     hosts.append((hostname, what, host_vars))
-        # Stable: hosts sharing a name keep the join's order (region, cluster, ARN).
-        return sorted(hosts, key=lambda host: host[0])
+        # In the join's order (region, cluster, ARN); pick_named_hosts sorts them by name.
+        return hosts
 
 
 class _Reader:

@@ -44,6 +44,12 @@ options:
       - Container instances matching this ECS cluster-query-language expression,
         for example V(attribute:site == berlin).
     type: str
+  exclude:
+    description:
+      - Container instances (ARN or id) left out of what the other options select, for example the current
+        registration of hosts whose stale ones O(managed_instance_ids) with O(state=absent) deregisters.
+    type: list
+    elements: str
   state:
     description:
       - V(present) leaves the status alone; V(active) and V(draining) set it; V(absent) deregisters.
@@ -197,6 +203,7 @@ def main():
         container_instances=dict(type="list", elements="str"),
         managed_instance_ids=dict(type="list", elements="str"),
         filter=dict(type="str"),
+        exclude=dict(type="list", elements="str"),
         state=dict(type="str", choices=["present", "active", "draining", "absent"], default="present"),
         force=dict(type="bool", default=False),
         deregister_managed_instance=dict(type="bool", default=True),

@@ -93,9 +93,9 @@ def check_options(params):
     for value in params.get("managed_instance_ids") or []:
         if not MANAGED_INSTANCE_ID.match(value or ""):
             raise _invalid("managed_instance_ids: {0!r} is not a managed-instance id (mi- and 17 hex digits)".format(value))
-    for value in params.get("container_instances") or []:
-        if not value:
-            raise _invalid("container_instances must not hold empty ids")
+    for option in ("container_instances", "exclude"):
+        if not all(params.get(option) or []):
+            raise _invalid("{0} must not hold empty ids".format(option))
     for attribute in params.get("attributes") or []:
         name, value = attribute.get("name"), attribute.get("value")
         if not name or not _ATTRIBUTE_NAME.match(name):
@@ -177,9 +177,10 @@ def diff_view(normalized):
 
 # --- selection and waiting --------------------------------------------------------------------------
 
-def select_container_instances(client, cluster, container_instances=None, managed_instance_ids=None, query=None):
+def select_container_instances(client, cluster, container_instances=None, managed_instance_ids=None, query=None, exclude=None):
     """(described instances, missing) for the selectors. missing names the container instances and mi- ids
-    that matched nothing; ids are deduplicated and results ordered by ARN."""
+    that matched nothing; ids are deduplicated and results ordered by ARN. Instances named in exclude (ARN or
+    id) are left out of the result; an mi- id whose only instance is excluded is not missing."""
     arns = list(container_instances or [])
     managed_instance_ids = sorted(set(managed_instance_ids or []))
     for batch in chunks(managed_instance_ids, IDS_PER_QUERY):
@@ -195,8 +196,14 @@ def select_container_instances(client, cluster, container_instances=None, manage
     other_failures = [f for f in failures if f.get("reason") != "MISSING"]
     if other_failures:
         raise _invalid("ECS could not describe {0}".format(", ".join("{0} ({1})".format(f.get("arn"), f.get("reason")) for f in other_failures)))
-    unique = {i["containerInstanceArn"]: i for i in described}
+    excluded = {container_instance_id(value) for value in exclude or []}
+    unique = {i["containerInstanceArn"]: i for i in described if container_instance_id(i["containerInstanceArn"]) not in excluded}
     return [unique[arn] for arn in sorted(unique)], missing
+
+
+def container_instance_id(arn_or_id):
+    """The id of a container instance given by ARN (container-instance/[CLUSTER/]ID) or id."""
+    return arn_or_id.rsplit("/", 1)[-1]
 
 
 def wait_until_drained(client, cluster, arns, timeout, sleep=time.sleep, clock=time.monotonic):
@@ -239,7 +246,9 @@ def _result(changes, before, after, extra=None):
 def _checked_selection(client, params):
     """check_options, then select_container_instances with the module's selectors."""
     check_options(params)
-    return select_container_instances(client, params["cluster"], params.get("container_instances"), params.get("managed_instance_ids"), params.get("filter"))
+    return select_container_instances(
+        client, params["cluster"], params.get("container_instances"), params.get("managed_instance_ids"), params.get("filter"), params.get("exclude")
+    )
 
 
 def ensure_state(client, params, check_mode):

@@ -5,6 +5,8 @@
 
 """Inventory host names from a preference list, over the host variables of hostvars.py. No API calls."""
 
+import datetime
+
 # Preferences naming a host variable directly.
 HOSTNAME_VARIABLES = ("computer_name", "ip_address", "managed_instance_id", "container_instance_id", "container_instance_arn")
 # Preferences naming a tag (container-instance tags first, then managed-instance tags) or an ECS attribute.
@@ -55,3 +57,51 @@ def preferred_hostname(host_vars, hostnames=None):
         if value:
             return str(value)
     return None
+
+
+def _registered_at(host_vars):
+    """registeredAt as an aware datetime (hostvars.py gives ISO 8601 text), or the earliest moment."""
+    value = host_vars.get("registered_at")
+    try:
+        moment = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        moment = None
+    if not isinstance(moment, datetime.datetime):
+        return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def claim_rank(host_vars):
+    """How strongly a record claims a host name that several records share: a connected ECS agent first,
+    then a live (not INACTIVE) container instance, then the newer registration.
+
+    ECS registers a NEW container instance when an agent registers without the ARN it saved (its data
+    directory was wiped), and the old one stays ACTIVE and, its agent gone, disconnected; both carry the
+    host's managed-instance id, and so the same default name (aws/amazon-ecs-agent,
+    ecs-agent/api/ecs/client/ecs_client.go, registerContainerInstance: "This is a new instance, not
+    previously registered"). The stale one must not win the name.
+    """
+    return (host_vars.get("agent_connected") is True, host_vars.get("status") in ("ACTIVE", "DRAINING"), _registered_at(host_vars))
+
+
+def pick_named_hosts(hosts):
+    """(kept, passed_over) from (host name, what, host variables) triples.
+
+    kept has one triple per host name, sorted by name: the record with the highest claim_rank, and on a tie
+    the last one in the given order. passed_over lists (host name, what was kept, what was left out).
+    """
+    best = {}
+    passed_over = []
+    for host in hosts:
+        name = host[0]
+        current = best.get(name)
+        if current is None:
+            best[name] = host
+        elif claim_rank(host[2]) >= claim_rank(current[2]):
+            passed_over.append((name, host[1], current[1]))
+            best[name] = host
+        else:
+            passed_over.append((name, current[1], host[1]))
+    # A name passed over twice reports the final winner.
+    passed_over = [(name, best[name][1], left_out) for name, dummy, left_out in passed_over]
+    return [best[name] for name in sorted(best)], passed_over

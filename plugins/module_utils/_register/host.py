@@ -108,11 +108,14 @@ class Host:
         if rc != 0:
             self.fail("systemctl {0} {1} failed: {2}".format(verb, name, (err or out).strip()))
 
-    def register(self, activation_id, activation_code, region):
+    def register(self, activation_id, activation_code, region, previous=None):
         """Run amazon-ssm-agent -register and return the new Registration.
 
         The code is in the child's argv only (the agent has no other way to take it); results and
-        failures carry neither the command line nor the code.
+        failures carry neither the command line nor the code. previous is the Registration the host had:
+        amazon-ssm-agent empties its vault before it calls AWS (aws/amazon-ssm-agent,
+        agent/cli-main/cli-main.go, registerManagedInstance: UpdateServerInfo("", "", privateKey, keyType)),
+        so a failed call leaves the host unregistered and the previous mi- id orphaned; the failure says so.
         """
         command = [self._ssm_agent, "-register", "-code", activation_code, "-id", activation_id, "-region", region, "-y"]
         try:
@@ -121,8 +124,13 @@ class Host:
             self.fail("cannot run amazon-ssm-agent: {0}".format(error.strerror or error))
         said = " ".join(part.strip() for part in (err, out) if part and part.strip()).replace(activation_code, MASK)
         if rc != 0:
-            self.fail("registration with activation {0} in {1} failed ({2}). amazon-ssm-agent said: {3}".format(
-                activation_id, region, registration_failure_hint(said), said or "nothing (rc={0})".format(rc)))
+            message = "registration with activation {0} in {1} failed ({2}). amazon-ssm-agent said: {3}".format(
+                activation_id, region, registration_failure_hint(said), said or "nothing (rc={0})".format(rc))
+            if previous is not None and vault.read_registration(self.paths.registration_key)[0] is None:
+                message += (". amazon-ssm-agent cleared the host's registration as {0} ({1}) before the call: the host is no longer "
+                            "registered, a run with a valid activation registers it anew, and {0} stays in SSM until it is "
+                            "deregistered".format(previous.managed_instance_id, previous.region))
+            self.fail(message)
         registration, problem = vault.read_registration(self.paths.registration_key)
         if registration is None or registration.region != region:
             self.fail("amazon-ssm-agent -register succeeded but the SSM Vault holds no registration in {0} ({1})".format(region, problem or registration))

@@ -88,7 +88,7 @@ def ensure_present(host, params, check_mode=False, diff=False):
         result["diff"] = _diff(plan)
 
     if not check_mode:
-        new = _run(host, state, plan, register=lambda: host.register(activation_id, activation_code, desired.region))
+        new = _run(host, state, plan, register=lambda: host.register(activation_id, activation_code, desired.region, state.registration))
         registration = new or registration
     if plan.register:
         result["previous_managed_instance_id"] = state.registration.managed_instance_id if state.registration else None

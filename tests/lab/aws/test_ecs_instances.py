@@ -98,11 +98,25 @@ def test_reregister_with_arn_returns_same_instance(lab_aws, ecs):
     assert {r["name"]: r for r in again["registeredResources"]}["CPU"]["integerValue"] == 4096
 
 
-def test_reregister_without_arn_does_not_duplicate(lab_aws, ecs):
+def test_reregister_without_arn_makes_a_new_instance_and_leaves_the_old_one(lab_aws, ecs):
+    """As on AWS: an agent whose data directory was wiped registers anew; the old registration stays ACTIVE
+    and, its agent gone, disconnected."""
+    lab_aws.settings(connection_lost_after=60)
     agent = managed_agent(lab_aws, CLUSTER)
+    lab_aws.clock(advance=30)
     again = agent.ecs.register_container_instance(cluster=CLUSTER, **registration())["containerInstance"]
-    assert again["containerInstanceArn"] == agent.arn
-    assert list_all(ecs) == [agent.arn]
+
+    assert again["containerInstanceArn"] != agent.arn
+    assert again["ec2InstanceId"] == agent.instance_id
+    assert sorted(list_all(ecs)) == sorted([agent.arn, again["containerInstanceArn"]])
+    lab_aws.clock(advance=40)  # the old one last heard from 70 s ago, the new one 40 s ago
+    described = {i["containerInstanceArn"]: i for i in describe(ecs, agent.arn, again["containerInstanceArn"])["containerInstances"]}
+    old, new = described[agent.arn], described[again["containerInstanceArn"]]
+    assert (old["status"], old["agentConnected"]) == ("ACTIVE", False)
+    assert (new["status"], new["agentConnected"]) == ("ACTIVE", True)
+    assert new["registeredAt"] > old["registeredAt"]
+    [cluster] = ecs.describe_clusters(clusters=[CLUSTER])["clusters"]
+    assert cluster["registeredContainerInstancesCount"] == 2
 
 
 def test_reregister_deregistered_arn_is_refused(lab_aws, ecs):

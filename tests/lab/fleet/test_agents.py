@@ -101,10 +101,33 @@ def test_ssm_register_refuse_override_clear_and_version(lab_aws, host_root):
     wrong = ssm_agent(host_root, "-register", "-code", "not-the-code", "-id", activation["ActivationId"],
                       "-region", "us-east-1", "-y")
     assert wrong.returncode == 1 and "InvalidActivation" in wrong.stderr
+    # As amazon-ssm-agent: the vault was emptied before the call, so the failed -y leaves the host unregistered.
+    assert json.loads(key_file.read_text())["instanceID"] == ""
 
     assert ssm_agent(host_root, "-clear").returncode == 0
     assert not key_file.exists()
     assert ssm_agent(host_root, "-version").stdout.strip() == "SSM Agent version: 9.8.7"
+
+
+def test_ssm_register_retries_throttling_three_times_as_the_sdk_does(lab_aws, host_root):
+    write(host_root, "/etc/amazon/ssm/amazon-ssm-agent.json", json.dumps({"Ssm": {"Endpoint": lab_aws.url}}))
+    activation = lab_aws.create_activation()
+    args = ("-register", "-code", activation["ActivationCode"], "-id", activation["ActivationId"], "-region", "us-east-1")
+    lab_aws.set_faults({"RegisterManagedInstance": {"throttle_rate": 1.0}})
+    lab_aws.reset_counters()
+
+    throttled = ssm_agent(host_root, *args)
+
+    assert throttled.returncode == 1 and "ThrottlingException" in throttled.stderr
+    assert lab_aws.counters()["RegisterManagedInstance"] == 4  # one call and 3 retries
+
+    lab_aws.set_faults({"RegisterManagedInstance": {"error_rate": 1.0}})
+    assert ssm_agent(host_root, *args).returncode == 1
+    lab_aws.clear_faults()
+    lab_aws.reset_counters()
+    registered = ssm_agent(host_root, *args)
+    assert registered.returncode == 0, registered.stderr
+    assert lab_aws.counters()["RegisterManagedInstance"] == 1
 
 
 def test_ssm_service_writes_credentials_and_heartbeats(lab_aws, host_root):

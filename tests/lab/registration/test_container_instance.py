@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from lab.aws._ecs_testing import document_instance, external_task_definition, managed_agent, report
+from lab.aws._ecs_testing import document_instance, external_task_definition, managed_agent, registration, report
 
 from .conftest import play_command, play_env, write_play
 
@@ -236,3 +236,44 @@ def test_bad_input_fails_naming_the_field_without_any_aws_call(lab_aws, ecs, run
         assert result[f"bad {n}"]["failed"] is True
         assert result[f"bad {n}"]["msg"].startswith(field), result[f"bad {n}"]["msg"]
     assert lab_aws.counters() == {}
+
+
+def test_exclude_leaves_out_the_current_registration(lab_aws, ecs, run_play):
+    """What the agent role's stale clean-up relies on: the host's mi- id selects its registrations, exclude
+    keeps the one its agent uses now."""
+    agent = managed_agent(lab_aws, CLUSTER)
+    # The agent's data directory was wiped: it registers without its ARN, and ECS makes a new instance.
+    current = agent.ecs.register_container_instance(cluster=CLUSTER, **registration())["containerInstance"]
+
+    result = run_play([task("stale", managed_instance_ids=[agent.instance_id], exclude=[current["containerInstanceArn"]],
+                            state="absent", force=True, deregister_managed_instance=False)])
+
+    assert result.returncode == 0, result.output
+    assert [i["container_instance_arn"] for i in result["stale"]["container_instances"]] == [agent.arn]
+    statuses = {arn: i["status"] for arn, i in describe(ecs, [agent.arn, current["containerInstanceArn"]]).items()}
+    assert statuses == {agent.arn: "INACTIVE", current["containerInstanceArn"]: "ACTIVE"}
+    assert managed_ids(lab_aws) == [agent.instance_id]
+
+
+def test_agent_role_deregisters_the_stale_registrations_of_its_hosts(lab_aws, ecs, run_play):
+    """roles/agent/tasks/deregister_stale.yml, run as register.yml runs it once the host's agent reported its
+    container instance: every other live registration of the host's mi- id in the cluster goes."""
+    agent = managed_agent(lab_aws, CLUSTER)
+    again = agent.ecs.register_container_instance(cluster=CLUSTER, **registration())["containerInstance"]
+    current = agent.ecs.register_container_instance(cluster=CLUSTER, **registration())["containerInstance"]
+    other_host = managed_agent(lab_aws, CLUSTER)
+    identity = {"agent_managed_instance_id": agent.instance_id, "agent_container_instance_arn": current["containerInstanceArn"]}
+
+    result = run_play([
+        {"name": "identity", "ansible.builtin.set_fact": identity},
+        {"name": "clean up", "ansible.builtin.include_role": {"name": "fleetops.ecs_anywhere.agent", "tasks_from": "deregister_stale"}},
+        {"name": "again", "ansible.builtin.include_role": {"name": "fleetops.ecs_anywhere.agent", "tasks_from": "deregister_stale"}},
+    ], extra_vars={"agent_region": "us-east-1", "agent_cluster": CLUSTER})
+
+    assert result.returncode == 0, result.output
+    assert result.changed_count() == 1  # the second run finds nothing stale
+    arns = [agent.arn, again["containerInstanceArn"], current["containerInstanceArn"], other_host.arn]
+    statuses = {arn: i["status"] for arn, i in describe(ecs, arns).items()}
+    assert statuses == {agent.arn: "INACTIVE", again["containerInstanceArn"]: "INACTIVE",
+                        current["containerInstanceArn"]: "ACTIVE", other_host.arn: "ACTIVE"}
+    assert managed_ids(lab_aws) == sorted([agent.instance_id, other_host.instance_id])

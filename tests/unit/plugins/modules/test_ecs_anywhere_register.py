@@ -67,6 +67,9 @@ if "-clear" in args:
     json.dump({{"instanceID": "", "region": "", "privateKey": ""}}, open(vault, "w"))
     print("Registration information has been removed from the instance.")
     sys.exit(0)
+# As the real agent: the vault is emptied (new private key, no id) before RegisterManagedInstance is called.
+os.makedirs(os.path.dirname(vault), exist_ok=True)
+json.dump({{"instanceID": "", "region": "", "privateKey": "-----BEGIN RSA PRIVATE KEY-----"}}, open(vault, "w"))
 if mode != "ok":
     # A careless agent could echo its arguments; the module must still hide the code.
     print("Registration failed due to error registering the instance with AWS SSM. InvalidActivation: %s (code %s)"
@@ -316,6 +319,28 @@ def test_region_change_registers_again_and_returns_previous_ids(fake_host, capsy
     assert result["managed_instance_id"] != "mi-0aaaaaaaaaaaaaaaa"
     assert fake_host.vault()["region"] == "eu-west-1"
     assert ["systemctl", "stop", "amazon-ssm-agent"] in fake_host.changing_calls()
+
+
+def test_failed_reregistration_says_the_old_id_is_orphaned_and_a_rerun_recovers(fake_host, capsys):
+    fake_host.register_as("mi-0aaaaaaaaaaaaaaaa", "us-east-1")
+    fake_host.set_units(ssm=dict(active=True, enabled=True))
+    fake_host.mode_file.write_text("expired")
+
+    failed = run_module(capsys, **WITH_ACTIVATION)
+
+    assert failed["_exit"] == 1
+    assert "the activation has expired" in failed["msg"]
+    assert "cleared the host's registration as mi-0aaaaaaaaaaaaaaaa (us-east-1)" in failed["msg"]
+    assert fake_host.vault()["instanceID"] == ""
+    assert CODE not in failed["_raw"]
+
+    fake_host.mode_file.write_text("ok")
+    recovered = run_module(capsys, **WITH_ACTIVATION)
+
+    assert recovered["_exit"] == 0, recovered.get("msg")
+    assert recovered["needs_activation"] is True
+    assert recovered["managed_instance_id"].startswith("mi-") and recovered["managed_instance_id"] != "mi-0aaaaaaaaaaaaaaaa"
+    assert fake_host.vault()["region"] == "eu-west-1"
 
 
 def test_registered_host_keeps_registration_without_an_activation(fake_host, capsys):

@@ -2,9 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Host names from the hostnames preference list, with fallbacks."""
 
+import datetime
+
 import pytest
 
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostnames import hostname_errors
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostnames import pick_named_hosts
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostnames import preferred_hostname
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.hostvars import prepare_host_vars
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._inventory.join import join_instances
@@ -85,3 +88,61 @@ def test_bad_preferences_are_named(hostnames, message):
     errors = hostname_errors(hostnames)
 
     assert len(errors) == 1 and errors[0].startswith(message)
+
+
+# --- records sharing a name -------------------------------------------------------------------------
+
+def _named(make_container_instance, instance_id, registered_at, **kwargs):
+    container_instance = make_container_instance("edge", instance_id, MI_A, **kwargs)
+    container_instance["registeredAt"] = registered_at
+    host_vars = prepare_host_vars(join_instances("us-east-1", {"edge": [container_instance]}, [])[0])
+    return (preferred_hostname(host_vars), host_vars["container_instance_arn"], host_vars)
+
+
+EARLIER = datetime.datetime(2026, 11, 20, 8, 30, tzinfo=datetime.timezone.utc)
+LATER = EARLIER + datetime.timedelta(hours=3)
+
+
+@pytest.mark.parametrize(
+    "stale,fresh",
+    [
+        # The agent re-registered without its saved ARN: the old registration is disconnected.
+        (dict(instance_id="old", registered_at=EARLIER, connected=False), dict(instance_id="new", registered_at=LATER)),
+        # A connected agent wins over a newer registration whose agent is gone.
+        (dict(instance_id="new", registered_at=LATER, connected=False), dict(instance_id="old", registered_at=EARLIER)),
+        # Both disconnected (agent stopped): the newer registration.
+        (dict(instance_id="old", registered_at=EARLIER, connected=False), dict(instance_id="new", registered_at=LATER, connected=False)),
+        # A deregistered instance (statuses: [INACTIVE]) never wins over a live one.
+        (dict(instance_id="new", registered_at=LATER, status="INACTIVE", connected=False),
+         dict(instance_id="old", registered_at=EARLIER, connected=False)),
+    ],
+)
+@pytest.mark.parametrize("order", ["stale first", "fresh first"])
+def test_stale_duplicate_does_not_win_the_name(make_container_instance, stale, fresh, order):
+    stale_host = _named(make_container_instance, **stale)
+    fresh_host = _named(make_container_instance, **fresh)
+    hosts = [stale_host, fresh_host] if order == "stale first" else [fresh_host, stale_host]
+
+    kept, passed_over = pick_named_hosts(hosts)
+
+    assert kept == [fresh_host]
+    assert passed_over == [(MI_A, fresh_host[1], stale_host[1])]
+
+
+def test_registered_at_from_a_json_cache_compares_as_a_moment(make_container_instance):
+    # A JSON cache gives ISO text; +02:00 at 10:00 is 08:00 UTC, earlier than LATER.
+    cached = _named(make_container_instance, "cached", "2026-11-20T10:00:00+02:00", connected=False)
+    fresh = _named(make_container_instance, "new", LATER.isoformat(), connected=False)
+
+    assert pick_named_hosts([fresh, cached])[0] == [fresh]
+
+
+def test_equal_claims_keep_the_last_record_and_distinct_names_are_sorted(make_container_instance):
+    first = _named(make_container_instance, "one", EARLIER)
+    second = _named(make_container_instance, "two", EARLIER)
+    other = ("a-host", "arn-other", {"agent_connected": True})
+
+    kept, passed_over = pick_named_hosts([first, other, second])
+
+    assert kept == [other, second]
+    assert passed_over == [(MI_A, second[1], first[1])]
