@@ -1,15 +1,18 @@
 """ECS services on the lab fleet, with real containers behind HAProxy: 4 booted hosts, the agents rolled out on
 the first 3 by the collection's rollout playbook, services run by the deploy role (lab.bench.rolling).
 
-- A DAEMON service runs exactly one task per ACTIVE host; the 4th host, added by the rollout playbook, gets
-  its task; a drained host loses it.
-- A REPLICA service of 6 tasks rolls to a new revision (50/200) while a load generator sends requests
-  through HAProxy for the whole rollout: no request fails, and afterwards every answer is the new revision's.
+- A REPLICA service of 6 tasks on 3 hosts rolls to a new revision (50/200) while a load generator sends
+  requests through HAProxy for the whole rollout: no request fails, and afterwards every answer is the new
+  revision's.
 - A revision whose container exits at once trips the circuit breaker: the service rolls back, ecs_service
   with wait fails with the rollback reason and the events, and the old revision keeps serving.
+- A DAEMON service runs exactly one task per ACTIVE host; the 4th host, added by the rollout playbook, gets
+  its task; a drained host loses it.
+- The upgrade playbook's batches and the decommission playbook move the REPLICA tasks off the drained hosts
+  without a failed request.
 
-The module fixture brings its own lab up and down; the tests run in file order on it (the REPLICA tests use
-the hosts the DAEMON test leaves ACTIVE). Needs root and no other lab of the same id.
+The module fixture brings its own lab up and down; the tests run in file order on it (the later ones build on
+the service and hosts the earlier ones leave). Needs root and no other lab of the same id.
 """
 import json
 import re
@@ -71,39 +74,6 @@ print(json.dumps([urllib.request.urlopen({rolling.lb_url()!r}, timeout=10).read(
     return pairs
 
 
-def test_daemon_service_one_task_per_active_host_follows_hosts_joining_and_draining(fleet):
-    daemon = rolling.service_vars(rolling.task_definition("1", family="agent-daemon"), strategy="DAEMON", balanced=False)
-    deployed = rolling.playbook("deploy", daemon, limit=HOSTS[:3])
-    assert deployed.returncode == 0, deployed.stdout[-5000:]
-    state = ecs_state("agent-daemon")
-    active = [i["containerInstanceArn"] for i in state["instances"] if i["status"] == "ACTIVE"]
-    assert len(active) == 3
-    assert {arn: len(tasks) for arn, tasks in running_by_instance(state).items()} == dict.fromkeys(active, 1)
-
-    # The 4th host joins through the rollout playbook; the service gives it its task.
-    joined = rolling.playbook("rollout", daemon, limit=[HOSTS[3]])
-    assert joined.returncode == 0, joined.stdout[-5000:]
-    state = ecs_state("agent-daemon")
-    active = [i["containerInstanceArn"] for i in state["instances"] if i["status"] == "ACTIVE"]
-    assert len(active) == 4
-    assert {arn: len(tasks) for arn, tasks in running_by_instance(state).items()} == dict.fromkeys(active, 1)
-
-    # Draining the 4th host stops its daemon task and starts none elsewhere; reactivating it brings one back.
-    fourth = next(i for i in state["instances"] if i["ec2InstanceId"] == fleet_managed_id(HOSTS[3]))
-    set_status(fourth["containerInstanceArn"], "DRAINING")
-
-    def drained():
-        now = ecs_state("agent-daemon")
-        running = running_by_instance(now)
-        return now if fourth["containerInstanceArn"] not in running and len(running) == 3 else None
-
-    state = wait_for(drained, 90, "the drained host's daemon task stopped")
-    assert all(len(tasks) == 1 for tasks in running_by_instance(state).values())
-    set_status(fourth["containerInstanceArn"], "ACTIVE")
-    wait_for(lambda: len(running_by_instance(ecs_state("agent-daemon"))) == 4, 90, "the host's daemon task back")
-    delete_service("agent-daemon")
-
-
 def fleet_managed_id(host):
     address = str(config.host_address(HOSTS.index(host) + 1))
     found = island_python(f"""
@@ -133,11 +103,11 @@ print("{{}}")
 
 
 def test_replica_rolling_update_behind_haproxy_drops_no_request(fleet):
-    first = rolling.playbook("deploy", rolling.service_vars(rolling.task_definition("1")), limit=HOSTS)
+    first = rolling.playbook("deploy", rolling.service_vars(rolling.task_definition("1")), limit=HOSTS[:3])
     assert first.returncode == 0, first.stdout[-5000:]
     assert {version for _task, version in through_lb(12)} == {"1"}
     with rolling.load() as generator:
-        second = rolling.playbook("deploy", rolling.service_vars(rolling.task_definition("2")), limit=HOSTS)
+        second = rolling.playbook("deploy", rolling.service_vars(rolling.task_definition("2")), limit=HOSTS[:3])
         assert second.returncode == 0, second.stdout[-5000:]
         before_stop = generator.summary()
     summary = generator.stop()
@@ -193,6 +163,39 @@ def test_circuit_breaker_rolls_back_and_the_old_revision_keeps_serving(fleet, tm
     state = wait_for(rolled_back, 120, "the rollback deployment COMPLETED")
     assert state["service"]["taskDefinition"] == serving
     assert {version for _task, version in through_lb(12)} == {"2"}
+
+
+def test_daemon_service_one_task_per_active_host_follows_hosts_joining_and_draining(fleet):
+    daemon = rolling.service_vars(rolling.task_definition("1", family="agent-daemon"), strategy="DAEMON", balanced=False)
+    deployed = rolling.playbook("deploy", daemon, limit=HOSTS[:3])
+    assert deployed.returncode == 0, deployed.stdout[-5000:]
+    state = ecs_state("agent-daemon")
+    active = [i["containerInstanceArn"] for i in state["instances"] if i["status"] == "ACTIVE"]
+    assert len(active) == 3
+    assert {arn: len(tasks) for arn, tasks in running_by_instance(state).items()} == dict.fromkeys(active, 1)
+
+    # The 4th host joins through the rollout playbook; the service gives it its task.
+    joined = rolling.playbook("rollout", daemon, limit=[HOSTS[3]])
+    assert joined.returncode == 0, joined.stdout[-5000:]
+    state = ecs_state("agent-daemon")
+    active = [i["containerInstanceArn"] for i in state["instances"] if i["status"] == "ACTIVE"]
+    assert len(active) == 4
+    assert {arn: len(tasks) for arn, tasks in running_by_instance(state).items()} == dict.fromkeys(active, 1)
+
+    # Draining the 4th host stops its daemon task and starts none elsewhere; reactivating it brings one back.
+    fourth = next(i for i in state["instances"] if i["ec2InstanceId"] == fleet_managed_id(HOSTS[3]))
+    set_status(fourth["containerInstanceArn"], "DRAINING")
+
+    def drained():
+        now = ecs_state("agent-daemon")
+        running = running_by_instance(now)
+        return now if fourth["containerInstanceArn"] not in running and len(running) == 3 else None
+
+    state = wait_for(drained, 90, "the drained host's daemon task stopped")
+    assert all(len(tasks) == 1 for tasks in running_by_instance(state).values())
+    set_status(fourth["containerInstanceArn"], "ACTIVE")
+    wait_for(lambda: len(running_by_instance(ecs_state("agent-daemon"))) == 4, 90, "the host's daemon task back")
+    delete_service("agent-daemon")
 
 
 def test_upgrade_batches_and_decommission_move_replica_tasks_without_a_failed_request(fleet):
