@@ -1,7 +1,8 @@
 """Shared state and helpers of the lab AWS endpoint (moto plus add-ons).
 
 Everything here is process-wide and thread-safe; the server, the control API and the service add-ons
-(``lab.aws.ssm``, ``lab.aws.ecs``) all use it.
+(``lab.aws.ssm``, ``lab.aws.ecs``) all use it. It imports no other module of ``lab.aws``: the add-ons
+depend on it, never the other way round, and the server installs them (``lab.aws.server.install``).
 
 Interface (other parts of the lab rely on these names):
 
@@ -29,10 +30,8 @@ Interface (other parts of the lab rely on these names):
   or the query ``Action``. See ``set_faults`` for the configuration format.
 - ``model_violations(service, operation, params)``: the constraint checks AWS does on input and botocore
   does not (max, max length, enum), phrased as AWS phrases them in a ValidationException.
-- ``install()``: install every add-on into moto, in place and idempotently.
 """
 import datetime
-import importlib.util
 import io
 import json
 import random
@@ -500,24 +499,3 @@ def validation_message(problems):
     count = len(problems)
     noun = "error" if count == 1 else "errors"
     return f"{count} validation {noun} detected: " + "; ".join(problems)
-
-
-# --- installation -------------------------------------------------------------------------------
-
-_installed = False
-
-
-def install():
-    """Install the SSM add-ons and, when present, the ECS add-ons into moto (safe to call again)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        from lab.aws import ssm
-
-        ssm.install()
-        if importlib.util.find_spec("lab.aws.ecs") is not None:
-            from lab.aws import ecs
-
-            ecs.install()
-        _installed = True

@@ -1,6 +1,8 @@
 """The lab endpoint's WSGI application and its foreground launcher.
 
-``make_app()`` installs the add-ons and wraps moto's own ``DomainDispatcherApplication`` (the app behind
+``install()`` installs the service add-ons (``lab.aws.ssm``, ``lab.aws.ecs``) into moto; this is the one
+module that imports them, so that they depend on ``lab.aws.core`` and core on nothing of the lab (see the
+picture in lab/README.md). ``make_app()`` installs the add-ons and wraps moto's own ``DomainDispatcherApplication`` (the app behind
 ``moto_server``): ``/_lab/...`` goes to the control routes (``lab.aws.core.lab_route``); every other
 request is counted and may get an injected fault (``lab.aws.core.before_request``) before moto serves it.
 ``serve(host, port)`` runs it with moto's request handler until SIGINT/SIGTERM.
@@ -17,6 +19,24 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from lab.aws import control, core  # noqa: F401  (control registers the /_lab/ routes)
+
+
+_install_lock = threading.Lock()
+_installed = False
+
+
+def install():
+    """Install the SSM and ECS add-ons into moto, in place (safe to call again)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        # Imported here, as moto is, so that importing this module (lab.aws.testing.LabEndpoint) loads no moto.
+        from lab.aws import ecs, ssm
+
+        ssm.install()
+        ecs.install()
+        _installed = True
 
 
 class LabApplication:
@@ -52,7 +72,7 @@ class LabApplication:
 
 
 def make_app():
-    core.install()
+    install()
     return LabApplication()
 
 

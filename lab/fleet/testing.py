@@ -43,6 +43,38 @@ def on_host(address, command):
     return lab("exec", "--", "ssh", "-i", str(key), *SSH_OPTIONS, f"root@{address}", command, timeout=120)
 
 
+def create_clusters(*names):
+    """The ECS clusters, on the lab endpoint (CreateCluster of an existing one changes nothing)."""
+    island_python(f"""
+import boto3
+for name in {list(names)!r}:
+    boto3.client("ecs").create_cluster(clusterName=name)
+print("{{}}")
+""")
+
+
+def create_activation(cluster, registration_limit=10):
+    """The cluster (created if missing) and a fresh SSM activation for the lab hosts: {"id", "code"}."""
+    return island_python(f"""
+import boto3, json
+boto3.client("ecs").create_cluster(clusterName={cluster!r})
+answer = boto3.client("ssm").create_activation(IamRole="ecsAnywhereRole", RegistrationLimit={registration_limit})
+print(json.dumps({{"id": answer["ActivationId"], "code": answer["ActivationCode"]}}))
+""")
+
+
+def describe_container_instances(cluster):
+    """Every container instance of the cluster as DescribeContainerInstances answers it (at most 100: a lab fleet)."""
+    return island_python(f"""
+import boto3, json
+ecs = boto3.client("ecs")
+arns = [arn for page in ecs.get_paginator("list_container_instances").paginate(cluster={cluster!r})
+        for arn in page["containerInstanceArns"]]
+found = ecs.describe_container_instances(cluster={cluster!r}, containerInstances=arns)["containerInstances"] if arns else []
+print(json.dumps(found, default=str))
+""")
+
+
 def lab_state():
     return json.loads((config.STATE_DIR / "lab.json").read_text())
 

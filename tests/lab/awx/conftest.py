@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from lab.fleet import config
-from lab.fleet.testing import island_python, wait_for
+from lab.fleet.testing import create_clusters, describe_container_instances, island_python, wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LAB_VARS = REPO_ROOT / "lab" / "playbooks" / "lab-vars.yml"
@@ -115,7 +115,7 @@ def values_of_key(data, key):
 
 
 def create_cluster():
-    island_python(f"import boto3; boto3.client('ecs').create_cluster(clusterName='{CLUSTER}'); print('{{}}')")
+    create_clusters(CLUSTER)
 
 
 def lab_control(path, body=None):
@@ -156,11 +156,4 @@ def wait_online(count, timeout=60):
 
 def container_instances():
     """The cluster's container instances: mi- id -> (status, agent connected)."""
-    return island_python(f"""
-import boto3, json
-ecs = boto3.client("ecs")
-arns = [a for page in ecs.get_paginator("list_container_instances").paginate(cluster="{CLUSTER}")
-        for a in page["containerInstanceArns"]]
-found = ecs.describe_container_instances(cluster="{CLUSTER}", containerInstances=arns)["containerInstances"] if arns else []
-print(json.dumps({{i["ec2InstanceId"]: [i["status"], i["agentConnected"]] for i in found}}))
-""")
+    return {i["ec2InstanceId"]: [i["status"], i["agentConnected"]] for i in describe_container_instances(CLUSTER)}

@@ -10,7 +10,8 @@ import time
 import pytest
 
 from lab.fleet import config
-from lab.fleet.testing import island_python, lab, lab_ok, lab_state, leftovers, on_host, wait_for
+from lab.fleet.testing import (create_activation, describe_container_instances, island_python, lab, lab_ok, lab_state,
+                               leftovers, on_host, wait_for)
 
 CLUSTER = "lab-fleet"
 # Addresses outside the lab: public resolvers, and this machine's own global addresses (added below).
@@ -69,12 +70,7 @@ def test_lab_routes_stay_in_the_subnet(fleet):
 
 
 def test_agents_install_register_report_and_upgrade(fleet):
-    activation = island_python(f"""
-import boto3, json
-boto3.client("ecs").create_cluster(clusterName="{CLUSTER}")
-answer = boto3.client("ssm").create_activation(IamRole="ecsAnywhereRole", RegistrationLimit=10)
-print(json.dumps({{"id": answer["ActivationId"], "code": answer["ActivationCode"]}}))
-""")
+    activation = create_activation(CLUSTER)
     lab_ok("exec", "--", "ansible-playbook", "tests/lab/fleet/files/agents.yml", "-e", f"activation_id={activation['id']}",
            "-e", f"activation_code={activation['code']}", "-e", f"cluster={CLUSTER}", "-e", "agent_version=1.0.0")
     names = {h["name"]: h["address"] for h in fleet["hosts"]}
@@ -95,13 +91,7 @@ print(json.dumps([i for page in pages for i in page["InstanceInformationList"]],
         assert info["InstanceId"].startswith("mi-")
 
     def container_instances():
-        described = island_python(f"""
-import boto3, json
-ecs = boto3.client("ecs")
-arns = ecs.list_container_instances(cluster="{CLUSTER}")["containerInstanceArns"]
-found = ecs.describe_container_instances(cluster="{CLUSTER}", containerInstances=arns)["containerInstances"] if arns else []
-print(json.dumps(found, default=str))
-""")
+        described = describe_container_instances(CLUSTER)
         ready = [c for c in described if c["status"] == "ACTIVE" and c["agentConnected"]]
         return described if len(ready) == len(names) else None
 

@@ -1,54 +1,35 @@
 """The ecs_anywhere inventory on the lab fleet after a rollout: hosts in their cluster groups, reachable.
 
-Needs root; brings up its own 2-host lab for the module with lab.fleet.testing.fleet_lab (the integrator
-may move it onto a shared fleet fixture), rolls ECS Anywhere out with playbooks/rollout.yml (the agent
-role: packages from the lab's signed apt repo as a mirror, agents pointed at the lab endpoint), then runs
-`ansible-inventory --graph` and `ansible all -m ping` through files/lab.ecs_anywhere.yml, inside the island.
+Needs root; brings up its own 2-host lab for the module with lab.fleet.testing.fleet_lab, rolls ECS Anywhere
+out with playbooks/rollout.yml and the lab settings lab/playbooks/lab-vars.yml (the agent role: packages from
+the lab's signed apt repo as a mirror, agents pointed at the lab endpoint, cluster "lab"), then runs
+`ansible-inventory --graph` and `ansible all -m ping` through lab/playbooks/lab.ecs_anywhere.yml, inside the
+island.
 """
 import json
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from lab.fleet import config, repo
-from lab.fleet.testing import fleet_lab, island_python, lab
+from lab.fleet import config
+from lab.fleet.testing import create_clusters, fleet_lab, lab
 
-FILES = Path(__file__).parent / "files"
-INVENTORY = FILES / "lab.ecs_anywhere.yml"
-CLUSTER = "edge"
+PLAYBOOKS = config.REPO_ROOT / "lab" / "playbooks"
+INVENTORY = PLAYBOOKS / "lab.ecs_anywhere.yml"
+CLUSTER = "lab"  # lab-vars.yml's agent_cluster, the inventory's clusters
 PLAIN_OUTPUT = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
-
-
-def key_fingerprint(path):
-    listing = subprocess.run(["gpg", "--batch", "--show-keys", "--with-colons", str(path)], capture_output=True, text=True, check=True)
-    return next(line.split(":")[9] for line in listing.stdout.splitlines() if line.startswith("fpr:"))
-
-
-def rollout_vars(workdir):
-    """The agent role's settings for the lab: the signed repo as the package mirror, the lab endpoint."""
-    return {
-        "agent_cluster": CLUSTER,
-        "agent_region": config.REGION,
-        "agent_package_source": "mirror",
-        "agent_mirror_url": config.repo_url(),
-        "agent_gpg_keys": [{"name": "fleetops-lab", "src": str(repo.public_key_path()), "fingerprint": key_fingerprint(repo.public_key_path())}],
-        "agent_docker_source": "distro",
-        "agent_ssm_endpoint": config.endpoint_url(),
-        "agent_ecs_endpoint": config.endpoint_url(),
-        "agent_local_cache_path": str(workdir / "packages"),
-    }
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     with fleet_lab(hosts=2) as state:
-        island_python(f"import boto3; boto3.client('ecs').create_cluster(clusterName='{CLUSTER}'); print('{{}}')")
+        create_clusters(CLUSTER)
         workdir = tmp_path_factory.mktemp("rollout")
         extra_vars = workdir / "vars.json"
-        extra_vars.write_text(json.dumps(rollout_vars(workdir)))
-        rollout = lab("exec", "--", "ansible-playbook", str(config.REPO_ROOT / "playbooks" / "rollout.yml"), "-e", f"@{extra_vars}",
+        # The module's own controller package cache, as each AWX job has its own.
+        extra_vars.write_text(json.dumps({"agent_local_cache_path": str(workdir / "packages")}))
+        rollout = lab("exec", "--", "ansible-playbook", str(config.REPO_ROOT / "playbooks" / "rollout.yml"),
+                      "-e", f"@{PLAYBOOKS / 'lab-vars.yml'}", "-e", f"@{extra_vars}",
                       env=dict(PLAIN_OUTPUT, ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-local")), timeout=900)
         assert rollout.returncode == 0, rollout.stdout[-6000:] + rollout.stderr[-3000:]
         yield state

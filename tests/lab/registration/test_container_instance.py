@@ -8,7 +8,7 @@ import pytest
 
 from lab.aws._ecs_testing import document_instance, external_task_definition, managed_agent, registration, report
 
-from .conftest import play_command, play_env, write_play
+from ..conftest import play_command, play_env, write_play
 
 MODULE = "fleetops.ecs_anywhere.ecs_container_instance"
 CLUSTER = "edge"

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from lab.fleet import config
-from lab.fleet.testing import SSH_OPTIONS, fleet_lab, island_python, lab, on_host, wait_for
+from lab.fleet.testing import SSH_OPTIONS, create_clusters, fleet_lab, island_python, lab, on_host, wait_for
 
-from .conftest import PlayResult, files_containing
+from ..conftest import PlayResult
+from .conftest import files_containing
 
 FILES = Path(__file__).parent / "files"
 CLUSTER, OTHER_CLUSTER = "edge", "green"
@@ -29,12 +30,7 @@ TAGS = {"managed-by": "fleetops.ecs_anywhere", "cluster": CLUSTER}
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     with fleet_lab(hosts=3) as state:
-        island_python(f"""
-import boto3, json
-for name in ("{CLUSTER}", "{OTHER_CLUSTER}"):
-    boto3.client("ecs").create_cluster(clusterName=name)
-print("{{}}")
-""")
+        create_clusters(CLUSTER, OTHER_CLUSTER)
         prepared = play("prepare.yml", tmp_path_factory.mktemp("prepare"))
         assert prepared.returncode == 0, prepared.output
         yield state

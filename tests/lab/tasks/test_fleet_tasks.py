@@ -2,9 +2,9 @@
 SSM and ECS and run each task as containers in the host's Docker Engine, pulled from the lab's ECR stand-in,
 logging through dockerd's awslogs driver to the lab's CloudWatch Logs (lab/agents, lab/PROTOCOL.md).
 
-The module fixture brings its own 3-host lab up and down (lab.fleet.testing.fleet_lab); the fleet needs root
-and no other lab running. Each test uses its own task definition family and stops what it started, so the
-next one finds no task of it on the hosts.
+The module fixture `fleet` (tests/lab/conftest.py) brings a 3-host lab up and down (lab.fleet.testing.fleet_lab);
+the fleet needs root and no other lab running. Each test uses its own task definition family and stops what it
+started, so the next one finds no task of it on the hosts.
 """
 import json
 
@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from lab.fleet import config, ecr
-from lab.fleet.testing import fleet_lab, island_python, lab, lab_ok, on_host, wait_for
+from lab.fleet.testing import create_activation, describe_container_instances, lab, lab_ok, on_host, wait_for
 
 CLUSTER = "fleet-tasks"
 AGENTS_PLAYBOOK = "tests/lab/fleet/files/agents.yml"
@@ -21,31 +21,14 @@ LOG_GROUP = "/ecs/fleet-tasks"
 
 
 @pytest.fixture(scope="module")
-def fleet():
-    with fleet_lab(hosts=3) as state:
-        yield state
-
-
-@pytest.fixture(scope="module")
 def registered_fleet(fleet):
     """Every host's agents installed and registered: {managed instance id: host address} once all are connected."""
-    activation = island_python(f"""
-import boto3, json
-boto3.client("ecs").create_cluster(clusterName="{CLUSTER}")
-answer = boto3.client("ssm").create_activation(IamRole="ecsAnywhereRole", RegistrationLimit=10)
-print(json.dumps({{"id": answer["ActivationId"], "code": answer["ActivationCode"]}}))
-""")
+    activation = create_activation(CLUSTER)
     lab_ok("exec", "--", "ansible-playbook", AGENTS_PLAYBOOK, "-e", f"activation_id={activation['id']}",
            "-e", f"activation_code={activation['code']}", "-e", f"cluster={CLUSTER}", timeout=600)
 
     def connected():
-        found = island_python(f"""
-import boto3, json
-ecs = boto3.client("ecs")
-arns = ecs.list_container_instances(cluster="{CLUSTER}")["containerInstanceArns"]
-found = ecs.describe_container_instances(cluster="{CLUSTER}", containerInstances=arns)["containerInstances"] if arns else []
-print(json.dumps(found, default=str))
-""")
+        found = describe_container_instances(CLUSTER)
         ready = [instance for instance in found if instance["status"] == "ACTIVE" and instance["agentConnected"]]
         return ready if len(ready) == len(fleet["hosts"]) else None
 

@@ -150,7 +150,7 @@ def test_bad_input_makes_no_aws_call(lab_aws, run_play, edge_cluster, web_defini
         dict(_task("bad override key", task_definition="web", overrides={"container_overrides": [{"name": "web", "comand": ["x"]}]}), **bad),
         dict(_task("stop without selection", operation="stop"), **bad),
     ])
-    messages = dict((name, task.get("msg")) for name, task in result.tasks.items())
+    messages = dict((name, task.get("msg")) for name, task in result.on().items())
     assert messages["count below one"] == "count: must be at least 1"
     assert messages["placement with start"] == "placement_strategy: not used with operation=start (only with run)"
     assert messages["unknown host"].startswith("container_instances[0]: 'edge9' is not a container instance ARN or id, an mi- id")

@@ -6,7 +6,7 @@ failing the module with the rolloutStateReason and the events."""
 import pytest
 
 from .conftest import CLUSTER
-from .conftest import connection
+from ..conftest import connection
 
 MUTATING = ("CreateService", "UpdateService", "DeleteService", "TagResource", "UntagResource")
 

@@ -87,7 +87,7 @@ def test_bad_input_makes_no_aws_call(lab_aws, run_play):
         dict(_web_task("awsvpc on EXTERNAL", [], network_mode="awsvpc"), **bad),
         dict(_web_task("missing image", [], containers=[{"name": "web", "memory": 64}]), **bad),
     ])
-    messages = dict((name, task.get("msg")) for name, task in result.tasks.items())
+    messages = dict((name, task.get("msg")) for name, task in result.on().items())
     assert messages == {
         "memory too small": "containers[0].memory: 2 MiB is below the 6 MiB minimum",
         "duplicate names": "containers[1].name: 'a' is already the name of containers[0]",
@@ -99,7 +99,7 @@ def test_bad_input_makes_no_aws_call(lab_aws, run_play):
         "missing image": "containers[0].image: required",
     }
     assert messages["unknown key"].startswith("task_definition.containerDefinitions[0].esential: unknown key")
-    assert all(task["failed"] for task in result.tasks.values())
+    assert all(task["failed"] for task in result.on().values())
     assert lab_aws.counters() == {}
 
 

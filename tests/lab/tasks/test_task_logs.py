@@ -74,7 +74,7 @@ def test_bad_input_makes_no_aws_call(lab_aws, run_play, edge_cluster):
         dict(_task("bad limit", task_definition="job", limit=0), ignore_errors=True),
         dict(_task("nothing selected"), ignore_errors=True),
     ])
-    messages = dict((name, task.get("msg")) for name, task in result.tasks.items())
+    messages = dict((name, task.get("msg")) for name, task in result.on().items())
     assert messages["bad time"] == "start_time: 'yesterday' is not epoch milliseconds, an ISO 8601 time or a relative time like -15m"
     assert messages["bad limit"] == "limit: must be at least 1"
     assert messages["nothing selected"] == "one of the following is required: task_ids, task_definition, started_by"
