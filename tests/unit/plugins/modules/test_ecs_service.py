@@ -3,35 +3,19 @@
 """ecs_service's main(): option checks (before any client call), dispatch, check mode, diff, the wait and its
 failures, on FakeServicesECS (tests/unit/plugins/module_utils/ecs/test_services.py)."""
 
-import json
-
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.modules import AnsibleECSAnywhereModule
 from ansible_collections.fleetops.ecs_anywhere.plugins.modules import ecs_service
 
-from ..module_utils.ecs.test_services import FakeServicesECS
+from .conftest import run_main
 from ..module_utils.ecs.test_services import task_definition_arn
 
 CONNECTION = {"region": "us-east-1", "access_key": "testing", "secret_key": "testing", "cluster": "edge", "name": "web"}
 WEB = {"task_definition": "web:2", "desired_count": 2, "tags": {"team": "ops"}}
 
 
-@pytest.fixture
-def ecs(monkeypatch):
-    fake = FakeServicesECS()
-    monkeypatch.setattr(AnsibleECSAnywhereModule, "client", lambda self, service, retry_decorator=None, **extra: fake)
-    return fake
-
-
 def run_module(capsys, **args):
-    """Run main() with args; returns the module's JSON result (failed ones included)."""
-    with patch_module_args(dict(CONNECTION, **args)):
-        with pytest.raises(SystemExit):
-            ecs_service.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(capsys, ecs_service, dict(CONNECTION, **args))
 
 
 def test_create_then_the_same_again_makes_no_mutating_call(ecs, capsys):

@@ -2,32 +2,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ecs_service_info's main() on FakeServicesECS (tests/unit/plugins/module_utils/ecs/test_services.py)."""
 
-import json
-
-import pytest
-
-from ansible.module_utils.testing import patch_module_args
-
-from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.modules import AnsibleECSAnywhereModule
 from ansible_collections.fleetops.ecs_anywhere.plugins.modules import ecs_service_info
 
-from ..module_utils.ecs.test_services import FakeServicesECS
+from .conftest import run_main
 
 CONNECTION = {"region": "us-east-1", "access_key": "testing", "secret_key": "testing", "cluster": "edge"}
 
 
-@pytest.fixture
-def ecs(monkeypatch):
-    fake = FakeServicesECS()
-    monkeypatch.setattr(AnsibleECSAnywhereModule, "client", lambda self, service, retry_decorator=None, **extra: fake)
-    return fake
-
-
 def run_module(capsys, **args):
-    with patch_module_args(dict(CONNECTION, **args)):
-        with pytest.raises(SystemExit):
-            ecs_service_info.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(capsys, ecs_service_info, dict(CONNECTION, **args))
 
 
 def test_no_services_is_an_empty_list(ecs, capsys):
