@@ -40,6 +40,8 @@ def service_vars(definition, count=6, minimum=50, maximum=None, strategy="REPLIC
     settings = {"deploy_task_definition": definition, "deploy_mode": "service", "deploy_count": count,
                 "deploy_service_scheduling_strategy": strategy, "deploy_service_minimum_healthy_percent": minimum,
                 "deploy_service_maximum_percent": maximum or (100 if strategy == "DAEMON" else 200)}
+    if strategy == "REPLICA":  # spread over the hosts, so that a host's loss takes only its share
+        settings["deploy_service_placement_strategy"] = [{"type": "spread", "field": "instanceId"}]
     if balanced:
         settings.update(deploy_lb_kind="haproxy", deploy_lb_host=LB_HOST, deploy_lb_port=80)
     return settings
