@@ -128,6 +128,24 @@ def test_replica_rolling_update_behind_haproxy_drops_no_request(fleet):
 def test_circuit_breaker_rolls_back_and_the_old_revision_keeps_serving(fleet, tmp_path):
     serving = ecs_state("web")["service"]["taskDefinition"]
     crashing = rolling.task_definition("2", command=["sh", "-c", "echo crashing; exit 1"])
+    # Through the deploy role, under load: the breaker trips, the role follows the rollback (HAProxy moves to the
+    # rollback's tasks) and fails with the reason once it has settled. No request fails meanwhile.
+    with rolling.load() as generator:
+        failed = rolling.playbook("deploy", rolling.service_vars(crashing), limit=HOSTS[:3])
+    summary = generator.stop()
+    assert failed.returncode == 2, failed.stdout[-5000:]
+    assert "failed and was rolled back: ECS deployment circuit breaker: tasks failed to start." in failed.stdout, failed.stdout[-5000:]
+    assert summary["failures"] == 0, summary["failure_samples"]
+    assert set(summary["versions"]) == {"2"}
+    state = ecs_state("web")
+    assert state["service"]["taskDefinition"] == serving
+    assert [d["rolloutState"] for d in state["service"]["deployments"]] == ["COMPLETED"]
+    answers = through_lb(12)
+    assert {version for _task, version in answers} == {"2"}
+    assert {task for task, _version in answers} <= {t["taskArn"].rsplit("/", 1)[1] for t in state["tasks"]
+                                                     if t["lastStatus"] == "RUNNING" and t["taskDefinitionArn"] == serving}
+
+    # The module alone: ecs_service with wait fails with the rollback's reason and the service's events.
     play = [{"name": "A revision that exits at once", "hosts": "localhost", "connection": "local", "gather_facts": False,
              "module_defaults": {"group/fleetops.ecs_anywhere.ecs_anywhere": {
                  "endpoint_url": "{{ lookup('env', 'AWS_ENDPOINT_URL') }}", "region": config.REGION}},
@@ -140,28 +158,25 @@ def test_circuit_breaker_rolls_back_and_the_old_revision_keeps_serving(fleet, tm
              ]}]
     path = tmp_path / "crash.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
-    with rolling.load() as generator:
-        process = lab("exec", "--", "ansible-playbook", str(path), env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
-                      timeout=600)
-    summary = generator.stop()
+    process = lab("exec", "--", "ansible-playbook", str(path), env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
+                  timeout=600)
     report = json.loads(process.stdout) if process.stdout.startswith("{") else {"plays": []}
     results = dict((t["task"]["name"], t["hosts"].get("localhost", {})) for p in report["plays"] for t in p["tasks"])
     assert process.returncode == 2, process.stdout[-3000:]
-    failed = results["update"]
-    assert failed["failed"] is True
-    assert "circuit breaker" in failed["msg"], failed["msg"]
-    assert any("rolling back" in event["message"] or "circuit breaker" in event["message"] for event in failed["events"])
-    # The old revision served every request while the new one crashed and was rolled back.
-    assert summary["failures"] == 0, summary["failure_samples"]
-    assert set(summary["versions"]) == {"2"}
+    update = results["update"]
+    assert update["failed"] is True and "circuit breaker" in update["msg"], update["msg"]
+    assert any("circuit breaker" in event["message"] or "rolling back" in event["message"] for event in update["events"])
 
     def rolled_back():
-        state = ecs_state("web")
-        deployments = state["service"]["deployments"]
-        return state if len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED" else None
+        now = ecs_state("web")
+        deployments = now["service"]["deployments"]
+        return now if len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED" else None
 
-    state = wait_for(rolled_back, 120, "the rollback deployment COMPLETED")
-    assert state["service"]["taskDefinition"] == serving
+    assert wait_for(rolled_back, 180, "the rollback deployment COMPLETED")["service"]["taskDefinition"] == serving
+    # The next run of the deploy role with the serving revision changes nothing in ECS and points HAProxy at the
+    # rollback's tasks.
+    resynced = rolling.playbook("deploy", rolling.service_vars(rolling.task_definition("2")), limit=HOSTS[:3])
+    assert resynced.returncode == 0, resynced.stdout[-5000:]
     assert {version for _task, version in through_lb(12)} == {"2"}
 
 
