@@ -39,7 +39,9 @@ def service_vars(definition, count=6, minimum=50, maximum=None, strategy="REPLIC
     """The deploy role's settings for a service (behind HAProxy on the first host when balanced)."""
     settings = {"deploy_task_definition": definition, "deploy_mode": "service", "deploy_count": count,
                 "deploy_service_scheduling_strategy": strategy, "deploy_service_minimum_healthy_percent": minimum,
-                "deploy_service_maximum_percent": maximum or (100 if strategy == "DAEMON" else 200)}
+                "deploy_service_maximum_percent": maximum or (100 if strategy == "DAEMON" else 200),
+                # A bound, not a measure: a rollback on the 2-core machine under other labs' load took over 300 s.
+                "deploy_wait_timeout": 900}
     if strategy == "REPLICA":  # spread over the hosts, so that a host's loss takes only its share
         settings["deploy_service_placement_strategy"] = [{"type": "spread", "field": "instanceId"}]
     if balanced:
