@@ -42,7 +42,7 @@ def routes_out(fleet, where, inside_host=()):
     route (inside_host: networks of the host itself, e.g. Docker's bridge, that are not outside)."""
     host = fleet["hosts"][0]
     targets = [t for t in OUTSIDE + machine_addresses()
-               if not any(ipaddress.ip_address(t) in ipaddress.ip_network(n) for n in inside_host)]
+               if not any(ipaddress.ip_address(t) in ipaddress.ip_network(n, strict=False) for n in inside_host)]
     script = " ; ".join(f"ip -4 route get {t} >/dev/null 2>&1 && echo ROUTE {t}" for t in targets)
     script += f" ; ip -4 route get {host['address']} >/dev/null && echo LAB-OK"
     script += " ; ip -6 route get 2001:4860:4860::8888 >/dev/null 2>&1 && echo ROUTE6"
