@@ -23,7 +23,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOP)
 
-from lab.fleet.testing import island_python, lab, lab_ok  # noqa: E402
+from lab.fleet.testing import create_clusters, island_python, lab, lab_ok  # noqa: E402
 
 VENV_BIN = os.path.dirname(sys.executable)
 # Calls the agents make themselves (lab/PROTOCOL.md); every other operation is the collection's, from the controller.
@@ -59,7 +59,7 @@ def run_rollout(hosts, extra_vars_file):
 def measure(hosts, extra_vars_file):
     lab_ok("up", "--hosts", str(hosts), timeout=600)
     try:
-        island_python("import boto3, json; boto3.client('ecs').create_cluster(clusterName='lab'); print('{}')")
+        create_clusters("lab")
         first = run_rollout(hosts, extra_vars_file)
         rerun = run_rollout(hosts, extra_vars_file)
     finally:

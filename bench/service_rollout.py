@@ -19,7 +19,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOP)
 
 from lab.bench import rolling  # noqa: E402
-from lab.fleet.testing import fleet_lab, island_python  # noqa: E402
+from lab.fleet.testing import create_clusters, fleet_lab  # noqa: E402
 
 
 def main():
@@ -29,7 +29,7 @@ def main():
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     with fleet_lab(hosts=args.hosts):
-        island_python("import boto3; boto3.client('ecs').create_cluster(clusterName='lab'); print('{}')")
+        create_clusters("lab")
         for step, (name, extra) in enumerate([("rollout", {}),
                                               ("deploy", rolling.service_vars(rolling.task_definition("1"), count=args.tasks))]):
             done = rolling.playbook(name, extra)

@@ -20,7 +20,7 @@ import yaml
 
 from lab.bench import rolling
 from lab.fleet import config
-from lab.fleet.testing import fleet_lab, island_python, lab, wait_for
+from lab.fleet.testing import create_clusters, fleet_lab, island_python, lab, wait_for
 
 CLUSTER = "lab"  # lab-vars.yml's agent_cluster
 HOSTS = [config.host_name(index) for index in range(1, 5)]
@@ -29,7 +29,7 @@ HOSTS = [config.host_name(index) for index in range(1, 5)]
 @pytest.fixture(scope="module")
 def fleet():
     with fleet_lab(hosts=4) as state:
-        island_python(f"import boto3; boto3.client('ecs').create_cluster(clusterName='{CLUSTER}'); print('{{}}')")
+        create_clusters(CLUSTER)
         rolled = rolling.playbook("rollout", {}, limit=HOSTS[:3])
         assert rolled.returncode == 0, rolled.stdout[-5000:] + rolled.stderr[-2000:]
         yield state
