@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,6 +21,11 @@ TARGET_PREFIXES = {
     "ecr": "AmazonEC2ContainerRegistry_V20150921",
 }
 JSON_11 = "application/x-amz-json-1.1"
+# Both real agents call AWS through aws-sdk-go, whose client retries a call 3 times (client.DefaultRetryer's
+# default; the SSM agent sets the same in agent/sdkutil/sdkutil.go, newRetryer) on throttling, 5xx answers and
+# connection errors, with exponential backoff (30 ms base, 500 ms for throttling) and jitter.
+MAX_RETRIES = 3
+THROTTLING_CODES = ("ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded")
 
 
 class ApiError(Exception):
@@ -104,15 +111,25 @@ def _api_error(status, text):
 class Client:
     """One AWS service at one endpoint: `call("RegisterContainerInstance", {...})`."""
 
-    def __init__(self, endpoint, region, service, credentials=None):
+    def __init__(self, endpoint, region, service, credentials=None, sleep=time.sleep):
         self.endpoint = endpoint.rstrip("/")
         self.region = region
         self.service = service
         self.credentials = credentials  # a callable returning the current credentials, or None: unsigned
+        self.sleep = sleep
 
     def call(self, operation, payload):
+        """One operation, retried as the SDK retries it; the last error when every attempt failed."""
         headers = {"Content-Type": JSON_11, "X-Amz-Target": f"{TARGET_PREFIXES[self.service]}.{operation}"}
-        return post_json(self.endpoint + "/", payload, headers, self.region, self.service, self._credentials())
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                return post_json(self.endpoint + "/", payload, headers, self.region, self.service, self._credentials())
+            except ApiError as error:
+                throttled = error.code in THROTTLING_CODES
+                retryable = throttled or error.code == "NetworkError" or (error.status or 0) >= 500
+                if not retryable or attempt == MAX_RETRIES:
+                    raise
+                self.sleep((0.5 if throttled else 0.03) * 2 ** attempt * (0.5 + secrets.randbelow(1000) / 2000))
 
     def lab_call(self, path, payload):
         """A lab-only call under /_lab/, signed like the others."""

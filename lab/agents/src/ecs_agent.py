@@ -314,8 +314,10 @@ class Tasks:
                 if task.get("executionRoleCredentials"):
                     self.agent.remember_credentials(task["executionRoleCredentials"])
             self.ensure_thread(local)
-            if local["KnownStatus"] == "STOPPED" and local["Reported"] != "STOPPED":
-                self.report(local)  # a report lost to an endpoint error is sent again
+            # A state the endpoint did not take is sent again, as the real agent keeps unsent events queued
+            # until they are sent (aws/amazon-ecs-agent, agent/eventhandler/task_handler_types.go).
+            if local["KnownStatus"] != "PENDING" and local["Reported"] != local["KnownStatus"]:
+                self.report(local)
         self.agent.save()
 
     def adopt(self, task):

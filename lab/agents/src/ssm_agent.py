@@ -127,25 +127,6 @@ def registration():
     return stored if stored and stored.get("instanceID") else None
 
 
-# The real agent's SDK client retries a call 3 times (aws/amazon-ssm-agent, agent/sdkutil/sdkutil.go,
-# newRetryer: SsmRetryer with NumMaxRetries 3) on what aws-sdk-go's retryer counts as retryable: throttling,
-# 5xx answers and connection errors, with exponential backoff (30 ms base, 500 ms for throttling).
-MAX_RETRIES = 3
-THROTTLING_CODES = ("ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded")
-
-
-def call_with_retries(client, operation, payload, sleep=time.sleep):
-    for attempt in range(MAX_RETRIES + 1):
-        try:
-            return client.call(operation, payload)
-        except awsapi.ApiError as error:
-            throttled = error.code in THROTTLING_CODES
-            retryable = throttled or error.code == "NetworkError" or (error.status or 0) >= 500
-            if not retryable or attempt == MAX_RETRIES:
-                raise
-            sleep((0.5 if throttled else 0.03) * 2 ** attempt * (0.5 + secrets.randbelow(1000) / 2000))
-
-
 def register(code, activation_id, region, override):
     if registration() and not override and not _confirm_override():
         print("Registration cancelled: the instance is already registered (use -y to override).", file=sys.stderr)
@@ -159,7 +140,7 @@ def register(code, activation_id, region, override):
         "instanceID": "", "region": "", "privateKey": private_key, "privateKeyType": "Rsa"}))
     client = awsapi.Client(ssm_endpoint(load_config(), region), region, "ssm")
     try:
-        answer = call_with_retries(client, "RegisterManagedInstance", {
+        answer = client.call("RegisterManagedInstance", {
             "ActivationCode": code, "ActivationId": activation_id, "PublicKey": public_key,
             "PublicKeyType": "Rsa", "Fingerprint": fingerprint(),
         })

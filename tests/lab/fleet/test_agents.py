@@ -7,6 +7,7 @@ server binds a port of this machine's 127.0.0.1 while it runs.
 import datetime
 import http.server
 import json
+import logging
 import os
 import signal
 import socketserver
@@ -278,3 +279,46 @@ def introspect_or_none(path):
         return introspect(path)
     except OSError:
         return None
+
+
+class _ReportingAgent:
+    """What Tasks.reconcile needs of the agent: its data, a log, and a SubmitTaskStateChange that the endpoint
+    refuses while `refuse` is set."""
+
+    def __init__(self):
+        self.data = {"Tasks": {}}
+        self.log = logging.getLogger("test")
+        self.refuse = True
+        self.sent = []
+
+    def save(self):
+        pass
+
+    def remember_credentials(self, credentials):
+        pass
+
+    def submit_task_state(self, local):
+        if self.refuse:
+            raise awsapi.ApiError("ThrottlingException", "Rate exceeded", 400)
+        self.sent.append(local["KnownStatus"])
+
+
+def test_ecs_agent_sends_a_task_state_the_endpoint_refused_again_on_the_next_poll():
+    agent = _ReportingAgent()
+    tasks = ecs_agent.Tasks(agent)
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/agents/0123"
+    local = {"Arn": arn, "KnownStatus": "RUNNING", "DesiredStatus": "RUNNING", "Reported": None, "CleanedUp": False}
+    agent.data["Tasks"][arn] = local
+    running = threading.Event()
+    tasks.threads[arn] = threading.Thread(target=running.wait, daemon=True)  # the task's own thread, busy
+    tasks.threads[arn].start()
+    try:
+        tasks.report(local)  # the task thread's report, refused (SDK retries spent)
+        assert local["Reported"] is None and agent.sent == []
+        agent.refuse = False
+        tasks.reconcile([{"taskArn": arn, "desiredStatus": "RUNNING", "lastStatus": "PENDING"}])
+        assert agent.sent == ["RUNNING"] and local["Reported"] == "RUNNING"
+        tasks.reconcile([{"taskArn": arn, "desiredStatus": "RUNNING", "lastStatus": "RUNNING"}])
+        assert agent.sent == ["RUNNING"]  # sent once
+    finally:
+        running.set()
