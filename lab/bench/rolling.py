@@ -3,7 +3,8 @@
 The collection's own playbooks, inside the island, with the lab settings (lab/playbooks/lab-vars.yml): the
 rollout (agent role, then the deploy role) and playbooks/deploy.yml. The web task is the docs' task definition
 (docs/examples/task-definition.json) with the lab image's tag as its version; the deploy role runs it as a
-REPLICA service behind HAProxy on the first host. `LoadGenerator` sends requests through HAProxy meanwhile.
+REPLICA service behind HAProxy on the first host. `load()` sends requests through HAProxy meanwhile, `watch()`
+counts a service's running tasks.
 """
 import contextlib
 import json
@@ -67,26 +68,26 @@ def lb_url():
     return f"http://{config.host_address(1)}:80/"
 
 
-class LoadGenerator:
-    """lab.bench.loadgen through HAProxy, inside the island, from start() until stop() (SIGTERM to its PID)."""
+class IslandJob:
+    """A lab.bench module run inside the island from start() until stop() (SIGTERM to its PID), writing its JSON
+    summary to a file in the lab's state directory; `ready` tells when the summary shows it working."""
 
-    def __init__(self, workers=2):
-        self.out = config.STATE_DIR / "loadgen.json"
-        self.workers = workers
+    def __init__(self, module, args, name, ready):
+        self.out = config.STATE_DIR / f"{name}.json"
+        self.module, self.args, self.ready = module, args, ready
         self.process = None
 
     def start(self, timeout=60):
         self.out.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lab", "exec", "--", sys.executable, "-m", "lab.bench.loadgen", "--url", lb_url(),
-             "--out", str(self.out), "--workers", str(self.workers)],
+            [sys.executable, "-m", "lab", "exec", "--", sys.executable, "-m", self.module, *self.args, "--out", str(self.out)],
             cwd=config.REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout
-        while not (self.summary() or {}).get("requests"):
+        while not self.ready(self.summary() or {}):
             if self.process.poll() is not None:
-                raise RuntimeError(f"the load generator exited: {self.process.stderr.read()}")
+                raise RuntimeError(f"{self.module} exited: {self.process.stderr.read()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the load generator sent no request within {timeout} s")
+                raise RuntimeError(f"{self.module} showed no result within {timeout} s")
             time.sleep(0.5)
         return self
 
@@ -97,7 +98,7 @@ class LoadGenerator:
             return None
 
     def stop(self):
-        """SIGTERM to the generator we started (lab exec replaced itself with it); its final summary."""
+        """SIGTERM to the job we started (lab exec replaced itself with it); its final summary."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
@@ -105,9 +106,21 @@ class LoadGenerator:
 
 
 @contextlib.contextmanager
-def load(workers=2):
-    generator = LoadGenerator(workers).start()
+def _running(job):
+    job.start()
     try:
-        yield generator
+        yield job
     finally:
-        generator.stop()
+        job.stop()
+
+
+def load(workers=2):
+    """lab.bench.loadgen sending requests through HAProxy meanwhile."""
+    return _running(IslandJob("lab.bench.loadgen", ["--url", lb_url(), "--workers", str(workers)], "loadgen",
+                              ready=lambda summary: summary.get("requests")))
+
+
+def watch(service, cluster="lab"):
+    """lab.bench.service_watch counting the service's RUNNING tasks meanwhile."""
+    return _running(IslandJob("lab.bench.service_watch", ["--cluster", cluster, "--service", service], f"watch-{service}",
+                              ready=lambda summary: summary.get("samples")))

@@ -8,6 +8,9 @@ the first 3 by the collection's rollout playbook, services run by the deploy rol
   with wait fails with the rollback reason and the events, and the old revision keeps serving.
 - A DAEMON service runs exactly one task per ACTIVE host; the 4th host, added by the rollout playbook, gets
   its task; a drained host loses it.
+- The upgrade playbook (one host per batch) and the decommission playbook (the 4th host) drain hosts under
+  load: ECS moves the REPLICA service's tasks off them before their agents stop, the service never has fewer
+  RUNNING tasks than its minimum healthy count, and no request through HAProxy fails.
 
 The module fixture brings its own lab up and down; the tests run in file order on it (the later ones build on
 the service and hosts the earlier ones leave). Needs root and no other lab of the same id.
@@ -20,7 +23,7 @@ import yaml
 
 from lab.bench import rolling
 from lab.fleet import config
-from lab.fleet.testing import create_clusters, fleet_lab, island_python, lab, wait_for
+from lab.fleet.testing import create_clusters, fleet_lab, island_python, lab, on_host, wait_for
 
 CLUSTER = "lab"  # lab-vars.yml's agent_cluster
 HOSTS = [config.host_name(index) for index in range(1, 5)]
@@ -48,6 +51,25 @@ ci_arns += ecs.list_container_instances(cluster="{CLUSTER}", status="DRAINING")[
 instances = ecs.describe_container_instances(cluster="{CLUSTER}", containerInstances=ci_arns)["containerInstances"]
 print(json.dumps({{"service": service, "tasks": tasks, "instances": instances}}, default=str))
 """)
+
+
+def diagnostics(service):
+    """What to read when a wait times out: the service's deployments, events and live tasks, and each ECS agent's
+    latest log lines."""
+    state = ecs_state(service)
+    tasks = [(t["taskArn"].rsplit("/", 1)[1], t["startedBy"], t["taskDefinitionArn"].rsplit("/", 1)[1], t["lastStatus"],
+              t["desiredStatus"], t.get("startedAt"), t["containerInstanceArn"].rsplit("/", 1)[1]) for t in state["tasks"]]
+    agents = {host: on_host(str(config.host_address(index + 1)), "journalctl -u ecs --no-pager | tail -40").stdout
+              for index, host in enumerate(HOSTS)}
+    return json.dumps({"deployments": state["service"]["deployments"], "events": state["service"]["events"][:30],
+                       "tasks": tasks, "agents": agents}, indent=1, default=str)
+
+
+def wait_for_service(service, condition, timeout, what):
+    try:
+        return wait_for(condition, timeout, what)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{diagnostics(service)}") from None
 
 
 def running_by_instance(state):
@@ -158,7 +180,7 @@ def test_circuit_breaker_rolls_back_and_the_old_revision_keeps_serving(fleet, tm
         deployments = now["service"]["deployments"]
         return now if len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED" else None
 
-    assert wait_for(rolled_back, 180, "the rollback deployment COMPLETED")["service"]["taskDefinition"] == serving
+    assert wait_for_service("web", rolled_back, 180, "the rollback deployment COMPLETED")["service"]["taskDefinition"] == serving
     # The next run of the deploy role with the serving revision changes nothing in ECS and points HAProxy at the
     # rollback's tasks.
     resynced = rolling.playbook("deploy", rolling.service_vars(rolling.task_definition("2")), limit=HOSTS[:3])
@@ -197,3 +219,34 @@ def test_daemon_service_one_task_per_active_host_follows_hosts_joining_and_drain
     set_status(fourth["containerInstanceArn"], "ACTIVE")
     wait_for(lambda: len(running_by_instance(ecs_state("agent-daemon"))) == 4, 90, "the host's daemon task back")
     delete_service("agent-daemon")
+
+
+def test_upgrade_batches_and_decommission_move_replica_tasks_keeping_the_minimum_healthy(fleet):
+    web = rolling.service_vars(rolling.task_definition("2"))
+    minimum = web["deploy_count"] * web["deploy_service_minimum_healthy_percent"] // 100
+    fourth = fleet_managed_id(HOSTS[3])
+    with rolling.load() as generator, rolling.watch("web") as watcher:
+        upgraded = rolling.playbook("upgrade", dict(web, agent_ecs_init_version="1.1.0", agent_ssm_agent_version="1.1.0"),
+                                    limit=HOSTS)
+        assert upgraded.returncode == 0, upgraded.stdout[-5000:]
+        removed = rolling.playbook("decommission", {}, limit=[HOSTS[3]])
+        assert removed.returncode == 0, removed.stdout[-5000:]
+    summary, watched = generator.stop(), watcher.stop()
+    assert summary["failures"] == 0, summary["failure_samples"]
+    assert watched["samples"] > 0 and watched["minimum"] >= minimum, watched
+
+    state = ecs_state("web")
+    running = [t for t in state["tasks"] if t["lastStatus"] == "RUNNING"]
+    assert len(running) == 6
+    assert fourth not in {i["ec2InstanceId"] for i in state["instances"]}
+    assert {t["containerInstanceArn"] for t in running} <= {i["containerInstanceArn"] for i in state["instances"]}
+    # Every task of the serving revision that stopped meanwhile was stopped by the service scheduler (moved off a
+    # drained host), none by an agent going away under it.
+    stopped = island_python(f"""
+import boto3, json
+ecs = boto3.client("ecs")
+arns = ecs.list_tasks(cluster="{CLUSTER}", serviceName="web", desiredStatus="STOPPED")["taskArns"]
+tasks = ecs.describe_tasks(cluster="{CLUSTER}", tasks=arns)["tasks"] if arns else []
+print(json.dumps([t.get("stopCode") for t in tasks if t["taskDefinitionArn"] == "{state['service']['taskDefinition']}"]))
+""")
+    assert stopped and set(stopped) == {"ServiceSchedulerInitiated"}, stopped
