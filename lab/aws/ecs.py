@@ -37,6 +37,10 @@ Task definitions
 - ``requiresAttributes`` holds the agent capabilities the lab derives (a subset of AWS's):
   ``com.amazonaws.ecs.capability.logging-driver.<driver>`` per log driver used, and
   ``com.amazonaws.ecs.capability.task-iam-role`` with a task role. Placement needs them as attributes.
+- A bare family (DescribeTaskDefinition, RunTask, StartTask, CreateService) means its latest ACTIVE revision;
+  a family with none answers ClientException "Unable to describe task definition.".
+- ListTaskDefinitions: ``familyPrefix`` (the full family name), ``status`` (default ACTIVE), ``sort`` ASC|DESC,
+  ``maxResults`` 1-100 (default 100) and ``nextToken``.
 
 Tasks
 - RunTask with launchType EXTERNAL places on external instances, EC2 (the default without a capacity
@@ -111,7 +115,7 @@ from moto.core.responses import ActionResult
 from moto.core.serialize import XFormedAttributePicker, get_serializer_class
 from moto.core.utils import get_service_model
 from moto.ecs.exceptions import (ECSException, EcsClientException, InvalidParameterException,
-                                 ServiceNotFoundException)
+                                 ServiceNotFoundException, TaskDefinitionNotFoundException)
 from moto.ecs.models import ContainerInstance, EC2ContainerServiceBackend, Task, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.utilities.utils import get_partition
@@ -611,6 +615,51 @@ def register_task_definition(self, family, container_definitions, *args, **kwarg
     return task_definition
 
 
+def describe_task_definition(self, task_definition_str):
+    """A bare family means its latest ACTIVE revision, as on AWS ("The family for the latest ACTIVE revision",
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html); moto takes the
+    latest revision even when it is INACTIVE. RunTask, StartTask and CreateService resolve a family here too."""
+    name = task_definition_str.rsplit("/", 1)[-1]
+    if ":" in name:
+        return _ORIGINALS["backend.describe_task_definition"](self, task_definition_str)
+    revisions = self.task_definitions.get(name, {})
+    active = [revision for revision, definition in revisions.items() if definition.status == "ACTIVE"]
+    if not active:
+        # AWS's answer for a family without an ACTIVE revision, as for an unknown one (moto's exception has its text).
+        raise TaskDefinitionNotFoundException()
+    return revisions[max(active)]
+
+
+TASK_DEFINITION_STATUSES = ("ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS")
+SORT_ORDERS = ("ASC", "DESC")
+
+
+def list_task_definitions(self):
+    """ListTaskDefinitions as AWS documents it (moto ignores maxResults, nextToken and sort):
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTaskDefinitions.html. ``familyPrefix`` is
+    "the full family name"; ``status`` defaults to ACTIVE; ASC lists families lexicographically, revisions
+    ascending, and DESC reverses both; ``maxResults`` 1-100, up to 100 without it; a ``nextToken`` only
+    resumes the listing it came from (same familyPrefix, status and sort)."""
+    family = self._get_param("familyPrefix")
+    status = self._get_param("status") or "ACTIVE"
+    order = self._get_param("sort") or "ASC"
+    if status not in TASK_DEFINITION_STATUSES:
+        raise InvalidParameterException(f"status must be one of {', '.join(TASK_DEFINITION_STATUSES)}.")
+    if order not in SORT_ORDERS:
+        raise InvalidParameterException(f"sort must be one of {', '.join(SORT_ORDERS)}.")
+    limit = _max_results(self)
+    definitions = sorted((d for revisions in self.ecs_backend.task_definitions.values() for d in revisions.values()),
+                         key=lambda d: (d.family, d.revision), reverse=order == "DESC")
+    listing = f"{family or ''}|{status}|{order}"
+    start = _decode_token(self._get_param("nextToken"), "taskDefinitions", listing)
+
+    def keep(definition):
+        return definition.status == status and (family is None or definition.family == family)
+
+    page, token = _page(definitions, start, limit, keep, "taskDefinitions", listing)
+    return ActionResult(_with_token({"taskDefinitionArns": [d.arn for d in page]}, token))
+
+
 def delete_cluster(self, cluster_str):
     """AWS keeps a cluster that still has instances, tasks or services (moto deletes it anyway)."""
     cluster = self._get_cluster(cluster_str)
@@ -805,11 +854,13 @@ RESPONSE_METHODS = {
     "delete_service": delete_service,
     "describe_services": describe_services,
     "list_services": list_services,
+    "list_task_definitions": list_task_definitions,
 }
 # moto's own operations the lab falls back to (services of other launch types, FARGATE/capacity provider tasks).
 FALLBACK_RESPONSE_METHODS = ("run_task", "create_service", "update_service", "delete_service")
 BACKEND_METHODS = {
     "register_task_definition": register_task_definition,
+    "describe_task_definition": describe_task_definition,
     "delete_cluster": delete_cluster,
     "_get_resource": _get_resource,
 }
