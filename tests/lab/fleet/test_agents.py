@@ -110,6 +110,20 @@ def test_ssm_register_refuse_override_clear_and_version(lab_aws, host_root):
     assert ssm_agent(host_root, "-version").stdout.strip() == "SSM Agent version: 9.8.7"
 
 
+def test_ssm_register_finds_only_activations_of_its_region(lab_aws, host_root):
+    write(host_root, "/etc/amazon/ssm/amazon-ssm-agent.json", json.dumps({"Ssm": {"Endpoint": lab_aws.url}}))
+    activation = lab_aws.client("ssm", region="eu-west-1").create_activation(IamRole="ecsAnywhereRole")
+    args = ("-register", "-code", activation["ActivationCode"], "-id", activation["ActivationId"], "-y", "-region")
+
+    elsewhere = ssm_agent(host_root, *args, "us-east-1")
+    assert elsewhere.returncode == 1 and "InvalidActivation" in elsewhere.stderr
+
+    registered = ssm_agent(host_root, *args, "eu-west-1")
+    assert registered.returncode == 0, registered.stderr
+    listed = lab_aws.client("ssm", region="eu-west-1").describe_instance_information()["InstanceInformationList"]
+    assert [i["InstanceId"] for i in listed] == [registered.stdout.split()[-1]]
+
+
 def test_ssm_register_retries_throttling_three_times_as_the_sdk_does(lab_aws, host_root):
     write(host_root, "/etc/amazon/ssm/amazon-ssm-agent.json", json.dumps({"Ssm": {"Endpoint": lab_aws.url}}))
     activation = lab_aws.create_activation()
