@@ -16,8 +16,8 @@ Container instances
   is (AWS does the same: an agent whose data directory was wiped gets a new ARN; see
   ``_ecs_instances.register``).
 - agentConnected is true while the agent was heard from (registration, DiscoverPollEndpoint, task poll)
-  within the ``connection_lost_after`` lab setting, measured with the lab clock; always false once
-  INACTIVE.
+  within the ``connection_lost_after`` lab setting, measured with the lab clock; false at once after the
+  agent's ``/_lab/agent/disconnect`` (a clean stop) until it is heard from again; always false once INACTIVE.
 - Status: ACTIVE <-> DRAINING (UpdateContainerInstancesState, at most 10 ids, InvalidParameterException
   above; other statuses refused as AWS does); DeregisterContainerInstance makes it INACTIVE, refused with
   InvalidParameterException "Found running tasks on the instance." while tasks hold it, unless ``force``
@@ -99,6 +99,9 @@ Lab routes (PROTOCOL.md steps 6 and 7)
   desiredStatus, lastStatus, taskDefinition (as DescribeTaskDefinition shows it), overrides, containers,
   startedBy, group}]}`` for the instance's tasks that are not STOPPED. Errors: ``{"__type", "message"}``
   with 400 (ClientException: unknown or INACTIVE instance, bad input) or 403 (AccessDeniedException).
+- ``POST /_lab/agent/disconnect`` ``{"cluster", "containerInstance"}``, signed like the poll: the agent stops
+  cleanly (the real agent's ACS websocket closes), so agentConnected is false at once until the agent is
+  heard from again -> ``{"agentConnected": false}``; the same errors as the poll, except for INACTIVE.
 - ``POST /_lab/tasks/state`` ``{"task": ARN, "status": "RUNNING"|"STOPPED", "exitCode": n, "reason": s}``
   -> ``{"task": <as DescribeTasks shows it>}``; 400 names the bad field, 404 for an unknown task.
 """
@@ -731,19 +734,39 @@ def _string_field(body, name, required=False):
     return value
 
 
-@core.lab_route("/_lab/agent/poll")
-def agent_poll(request):
-    """The agent's task pickup: the instance's tasks that are not STOPPED, with full task definitions."""
-    body = core.json_body(request)
+def _agent_instance(request, body):
+    """(backend, container instance, None) an agent's lab call is about, or (None, None, error answer)."""
     cluster_name = (_string_field(body, "cluster") or "default").rsplit("/", 1)[-1]
     name = _string_field(body, "containerInstance", required=True)
     backend = _backend_for(request, body)
     ci = instances.find_instance(backend, cluster_name, name) if cluster_name in backend.clusters else None
     if ci is None:
-        return _error(400, "ClientException", f"Container instance {name} was not found in cluster {cluster_name}.")
+        return None, None, _error(400, "ClientException",
+                                  f"Container instance {name} was not found in cluster {cluster_name}.")
     caller = _caller_instance(request.headers)
     if caller and caller != ci.ec2_instance_id:
-        return _error(403, "AccessDeniedException", f"Managed instance {caller} cannot poll for {ci.ec2_instance_id}.")
+        return None, None, _error(403, "AccessDeniedException",
+                                  f"Managed instance {caller} cannot act for {ci.ec2_instance_id}.")
+    return backend, ci, None
+
+
+@core.lab_route("/_lab/agent/disconnect")
+def agent_disconnect(request):
+    """The agent stops cleanly (the real one's ACS websocket closes): agentConnected false at once."""
+    _backend, ci, error = _agent_instance(request, core.json_body(request))
+    if error:
+        return error
+    with instances.LOCK:
+        instances.record_disconnect(ci)
+    return 200, {"agentConnected": ci.agent_connected}
+
+
+@core.lab_route("/_lab/agent/poll")
+def agent_poll(request):
+    """The agent's task pickup: the instance's tasks that are not STOPPED, with full task definitions."""
+    backend, ci, error = _agent_instance(request, core.json_body(request))
+    if error:
+        return error
     if ci.status == "INACTIVE":
         return _error(400, "ClientException", instances.INACTIVE_MESSAGE.format(id=ci.id))
     with instances.LOCK:
