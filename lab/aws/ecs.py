@@ -73,6 +73,9 @@ Tasks
 - ListTasks: ``maxResults`` 1-100, ``nextToken``, filters containerInstance, family, startedBy,
   serviceName (group ``service:NAME``), launchType and desiredStatus (default RUNNING, as AWS).
 - DescribeTasks: at most 100 ids; unknown ones come back as MISSING failures; tags only with TAGS.
+- ECS forgets a task STOPPED longer ago than the ``stopped_task_retention`` lab setting (default 3600 s, lab
+  clock; AWS shows stopped tasks "for at least one hour"): DescribeTasks answers it as MISSING, ListTasks
+  leaves it out, StopTask and the agent's reports answer "The referenced task was not found.".
 
 Services (launch type EXTERNAL; the model and the scheduler are ``lab.aws._ecs_services``)
 - CreateService/UpdateService/DeleteService/DescribeServices/ListServices for ``launchType: EXTERNAL``,
@@ -419,7 +422,8 @@ def _answered_before(response, cluster, token):
     fingerprint, task_arns, failures = earlier
     if fingerprint != _fingerprint(response):
         raise InvalidParameterException("The clientToken was already used with different parameters.")
-    placed = [tasks.find_task(response.ecs_backend, cluster.name, arn) for arn in task_arns]
+    found = (tasks.find_task(response.ecs_backend, cluster.name, arn) for arn in task_arns)
+    placed = [task for task in found if task is not None]  # not those ECS has forgotten since
     return ActionResult({"tasks": placed, "failures": failures})
 
 
@@ -470,7 +474,7 @@ def list_tasks(self):
     desired_status = self._get_param("desiredStatus") or "RUNNING"
 
     def keep(task):
-        return (task.desired_status == desired_status
+        return (task.desired_status == desired_status and not tasks.forgotten(task)
                 and (instance_id is None or (task.container_instance_arn or "").endswith("/" + instance_id))
                 and (family is None or _family(task) == family)
                 and (started_by is None or task.started_by == started_by)
