@@ -65,7 +65,7 @@ def aware(moment):
 # --- agentConnected -----------------------------------------------------------------------------
 
 def _agent_connected(ci):
-    if ci.status == "INACTIVE":
+    if ci.status == "INACTIVE" or ci.__dict__.get("_lab_disconnected"):
         return False
     last = ci.__dict__.get("_lab_last_contact")
     if last is None:  # an EC2 instance registered through moto's own path
@@ -83,6 +83,17 @@ AGENT_CONNECTED = property(_agent_connected, _set_agent_connected)
 def record_contact(ci):
     """The agent was heard from (registration, DiscoverPollEndpoint, task poll)."""
     ci._lab_last_contact = now()
+    ci._lab_disconnected = False
+
+
+def record_disconnect(ci):
+    """The agent stopped cleanly and closed its connection: agentConnected is false at once, until it is heard
+    from again. On AWS the agent's ACS websocket closes when it stops (aws/amazon-ecs-agent,
+    agent/sighandlers/termination_handler.go: on SIGTERM it saves its state, then cancels its context), and
+    "when the Amazon ECS container agent connects or disconnects from the Amazon ECS backend, it changes the
+    agentConnected status" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_container_instance_events.html).
+    An agent that just goes silent (host lost) is only noticed after ``connection_lost_after``."""
+    ci._lab_disconnected = True
 
 
 # --- lookups ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from moto.moto_api._internal import mock_random
 from moto.utilities.utils import get_partition
 
 from lab.aws import _ecs_instances as instances
+from lab.aws import core
 from lab.aws.ecs_query import QuerySyntaxError, compile_expression
 
 LOCK = instances.LOCK
@@ -341,16 +342,27 @@ def create_task(request, ci):
     return task
 
 
+def forgotten(task):
+    """Whether ECS no longer shows this task: STOPPED longer than the ``stopped_task_retention`` setting ago
+    (lab clock). AWS: "stopped tasks appear in the returned results for at least one hour"
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html), and ListTasks only
+    lists "recently stopped tasks" (API_ListTasks.html)."""
+    stopped_at = instances.aware(getattr(task, "stopped_at", None))
+    if task.last_status != "STOPPED" or stopped_at is None:
+        return False
+    return (instances.now() - stopped_at).total_seconds() > core.setting("stopped_task_retention")
+
+
 def find_task(backend, cluster_name, arn_or_id):
-    """A task of the cluster by ARN or id, or None."""
+    """A task of the cluster by ARN or id that ECS still shows, or None."""
     task_id = arn_or_id.rsplit("/", 1)[-1]
     task = instances.lab_state(backend).task_by_id.get(task_id)
-    if task is not None:
-        return task if task.cluster_name == cluster_name else None
-    for task in backend.tasks.get(cluster_name, {}).values():  # tasks moto made itself (e.g. FARGATE)
-        if task.id == task_id:
-            return task
-    return None
+    if task is None:
+        # tasks moto made itself (e.g. FARGATE)
+        task = next((t for t in backend.tasks.get(cluster_name, {}).values() if t.id == task_id), None)
+    if task is None or task.cluster_name != cluster_name or forgotten(task):
+        return None
+    return task
 
 
 def find_task_anywhere(backend, arn_or_id):

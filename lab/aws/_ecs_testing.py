@@ -80,6 +80,11 @@ class Agent:
         return signed_post(self.lab, "/_lab/agent/poll", {"cluster": self.cluster, "containerInstance": self.arn},
                            self.credentials)
 
+    def disconnect(self):
+        """The agent's clean stop (``/_lab/agent/disconnect``), signed with the instance's credentials."""
+        return signed_post(self.lab, "/_lab/agent/disconnect", {"cluster": self.cluster, "containerInstance": self.arn},
+                           self.credentials)
+
     def report(self, task_arn, status, containers=(), reason=None):
         arguments = {"cluster": self.cluster, "task": task_arn, "status": status, "containers": list(containers)}
         if reason:

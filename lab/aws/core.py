@@ -14,9 +14,11 @@ Interface (other parts of the lab rely on these names):
   ``role_credentials_ttl`` (lifetime of managed-instance role credentials, default 3600) and
   ``service_scheduler_interval`` (seconds between the ECS service scheduler's passes, default 1; 0 pauses it),
   ``service_healthy_after`` (seconds a service task without container health checks must be RUNNING before
-  it counts as healthy, default 40 as AWS documents).
+  it counts as healthy, default 40 as AWS documents), ``stopped_task_retention`` (seconds ECS still shows a
+  STOPPED task, default 3600: "stopped tasks appear in the returned results for at least one hour").
 - ``caller_access_key(headers)``: the access key id from a SigV4 ``Authorization`` header (or None).
-  ``caller_region(headers)`` and ``caller_service(headers)`` read the same credential scope.
+  ``caller_region(headers)`` and ``caller_service(headers)`` read the same credential scope;
+  ``UNSIGNED_REGION_HEADER`` names the region of an unsigned agent call.
 - ``remember_access_key(akid, instance_id)``, ``forget_instance(instance_id)``,
   ``instance_for_access_key(akid)``: which ``mi-`` managed instance owns a set of role credentials.
 - ``on_reset(fn)``: register a hook run by ``reset()`` (and so by ``POST /_lab/reset``) after moto's own
@@ -44,10 +46,15 @@ from urllib.parse import parse_qs
 import botocore.session
 
 DEFAULT_SETTINGS = {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0, "service_scheduler_interval": 1.0,
-                    "service_healthy_after": 40.0}
+                    "service_healthy_after": 40.0, "stopped_task_retention": 3600.0}
 # A setting's value must lie in this range (seconds).
 SETTING_RANGES = {"connection_lost_after": (1.0, 86400.0), "role_credentials_ttl": (60.0, 43200.0),
-                  "service_scheduler_interval": (0.0, 3600.0), "service_healthy_after": (0.0, 3600.0)}
+                  "service_scheduler_interval": (0.0, 3600.0), "service_healthy_after": (0.0, 3600.0),
+                  "stopped_task_retention": (0.0, 86400.0)}
+
+# Lab-only header in which the stand-in agents name the region of their unsigned calls: AWS knows it from
+# the regional endpoint called, and the lab is one URL for every region (lab.aws.ssm.request_region).
+UNSIGNED_REGION_HEADER = "X-Lab-Region"
 
 # X-Amz-Target prefixes of the services the lab is used with, for unsigned requests and counters.
 TARGET_SERVICES = {

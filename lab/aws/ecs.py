@@ -16,8 +16,8 @@ Container instances
   is (AWS does the same: an agent whose data directory was wiped gets a new ARN; see
   ``_ecs_instances.register``).
 - agentConnected is true while the agent was heard from (registration, DiscoverPollEndpoint, task poll)
-  within the ``connection_lost_after`` lab setting, measured with the lab clock; always false once
-  INACTIVE.
+  within the ``connection_lost_after`` lab setting, measured with the lab clock; false at once after the
+  agent's ``/_lab/agent/disconnect`` (a clean stop) until it is heard from again; always false once INACTIVE.
 - Status: ACTIVE <-> DRAINING (UpdateContainerInstancesState, at most 10 ids, InvalidParameterException
   above; other statuses refused as AWS does); DeregisterContainerInstance makes it INACTIVE, refused with
   InvalidParameterException "Found running tasks on the instance." while tasks hold it, unless ``force``
@@ -37,6 +37,10 @@ Task definitions
 - ``requiresAttributes`` holds the agent capabilities the lab derives (a subset of AWS's):
   ``com.amazonaws.ecs.capability.logging-driver.<driver>`` per log driver used, and
   ``com.amazonaws.ecs.capability.task-iam-role`` with a task role. Placement needs them as attributes.
+- A bare family (DescribeTaskDefinition, RunTask, StartTask, CreateService) means its latest ACTIVE revision;
+  a family with none answers ClientException "Unable to describe task definition.".
+- ListTaskDefinitions: ``familyPrefix`` (the full family name), ``status`` (default ACTIVE), ``sort`` ASC|DESC,
+  ``maxResults`` 1-100 (default 100) and ``nextToken``.
 
 Tasks
 - RunTask with launchType EXTERNAL places on external instances, EC2 (the default without a capacity
@@ -69,6 +73,9 @@ Tasks
 - ListTasks: ``maxResults`` 1-100, ``nextToken``, filters containerInstance, family, startedBy,
   serviceName (group ``service:NAME``), launchType and desiredStatus (default RUNNING, as AWS).
 - DescribeTasks: at most 100 ids; unknown ones come back as MISSING failures; tags only with TAGS.
+- ECS forgets a task STOPPED longer ago than the ``stopped_task_retention`` lab setting (default 3600 s, lab
+  clock; AWS shows stopped tasks "for at least one hour"): DescribeTasks answers it as MISSING, ListTasks
+  leaves it out, StopTask and the agent's reports answer "The referenced task was not found.".
 
 Services (launch type EXTERNAL; the model and the scheduler are ``lab.aws._ecs_services``)
 - CreateService/UpdateService/DeleteService/DescribeServices/ListServices for ``launchType: EXTERNAL``,
@@ -95,6 +102,9 @@ Lab routes (PROTOCOL.md steps 6 and 7)
   desiredStatus, lastStatus, taskDefinition (as DescribeTaskDefinition shows it), overrides, containers,
   startedBy, group}]}`` for the instance's tasks that are not STOPPED. Errors: ``{"__type", "message"}``
   with 400 (ClientException: unknown or INACTIVE instance, bad input) or 403 (AccessDeniedException).
+- ``POST /_lab/agent/disconnect`` ``{"cluster", "containerInstance"}``, signed like the poll: the agent stops
+  cleanly (the real agent's ACS websocket closes), so agentConnected is false at once until the agent is
+  heard from again -> ``{"agentConnected": false}``; the same errors as the poll, except for INACTIVE.
 - ``POST /_lab/tasks/state`` ``{"task": ARN, "status": "RUNNING"|"STOPPED", "exitCode": n, "reason": s}``
   -> ``{"task": <as DescribeTasks shows it>}``; 400 names the bad field, 404 for an unknown task.
 """
@@ -111,7 +121,7 @@ from moto.core.responses import ActionResult
 from moto.core.serialize import XFormedAttributePicker, get_serializer_class
 from moto.core.utils import get_service_model
 from moto.ecs.exceptions import (ECSException, EcsClientException, InvalidParameterException,
-                                 ServiceNotFoundException)
+                                 ServiceNotFoundException, TaskDefinitionNotFoundException)
 from moto.ecs.models import ContainerInstance, EC2ContainerServiceBackend, Task, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.utilities.utils import get_partition
@@ -412,7 +422,8 @@ def _answered_before(response, cluster, token):
     fingerprint, task_arns, failures = earlier
     if fingerprint != _fingerprint(response):
         raise InvalidParameterException("The clientToken was already used with different parameters.")
-    placed = [tasks.find_task(response.ecs_backend, cluster.name, arn) for arn in task_arns]
+    found = (tasks.find_task(response.ecs_backend, cluster.name, arn) for arn in task_arns)
+    placed = [task for task in found if task is not None]  # not those ECS has forgotten since
     return ActionResult({"tasks": placed, "failures": failures})
 
 
@@ -463,7 +474,7 @@ def list_tasks(self):
     desired_status = self._get_param("desiredStatus") or "RUNNING"
 
     def keep(task):
-        return (task.desired_status == desired_status
+        return (task.desired_status == desired_status and not tasks.forgotten(task)
                 and (instance_id is None or (task.container_instance_arn or "").endswith("/" + instance_id))
                 and (family is None or _family(task) == family)
                 and (started_by is None or task.started_by == started_by)
@@ -611,6 +622,51 @@ def register_task_definition(self, family, container_definitions, *args, **kwarg
     return task_definition
 
 
+def describe_task_definition(self, task_definition_str):
+    """A bare family means its latest ACTIVE revision, as on AWS ("The family for the latest ACTIVE revision",
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html); moto takes the
+    latest revision even when it is INACTIVE. RunTask, StartTask and CreateService resolve a family here too."""
+    name = task_definition_str.rsplit("/", 1)[-1]
+    if ":" in name:
+        return _ORIGINALS["backend.describe_task_definition"](self, task_definition_str)
+    revisions = self.task_definitions.get(name, {})
+    active = [revision for revision, definition in revisions.items() if definition.status == "ACTIVE"]
+    if not active:
+        # AWS's answer for a family without an ACTIVE revision, as for an unknown one (moto's exception has its text).
+        raise TaskDefinitionNotFoundException()
+    return revisions[max(active)]
+
+
+TASK_DEFINITION_STATUSES = ("ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS")
+SORT_ORDERS = ("ASC", "DESC")
+
+
+def list_task_definitions(self):
+    """ListTaskDefinitions as AWS documents it (moto ignores maxResults, nextToken and sort):
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTaskDefinitions.html. ``familyPrefix`` is
+    "the full family name"; ``status`` defaults to ACTIVE; ASC lists families lexicographically, revisions
+    ascending, and DESC reverses both; ``maxResults`` 1-100, up to 100 without it; a ``nextToken`` only
+    resumes the listing it came from (same familyPrefix, status and sort)."""
+    family = self._get_param("familyPrefix")
+    status = self._get_param("status") or "ACTIVE"
+    order = self._get_param("sort") or "ASC"
+    if status not in TASK_DEFINITION_STATUSES:
+        raise InvalidParameterException(f"status must be one of {', '.join(TASK_DEFINITION_STATUSES)}.")
+    if order not in SORT_ORDERS:
+        raise InvalidParameterException(f"sort must be one of {', '.join(SORT_ORDERS)}.")
+    limit = _max_results(self)
+    definitions = sorted((d for revisions in self.ecs_backend.task_definitions.values() for d in revisions.values()),
+                         key=lambda d: (d.family, d.revision), reverse=order == "DESC")
+    listing = f"{family or ''}|{status}|{order}"
+    start = _decode_token(self._get_param("nextToken"), "taskDefinitions", listing)
+
+    def keep(definition):
+        return definition.status == status and (family is None or definition.family == family)
+
+    page, token = _page(definitions, start, limit, keep, "taskDefinitions", listing)
+    return ActionResult(_with_token({"taskDefinitionArns": [d.arn for d in page]}, token))
+
+
 def delete_cluster(self, cluster_str):
     """AWS keeps a cluster that still has instances, tasks or services (moto deletes it anyway)."""
     cluster = self._get_cluster(cluster_str)
@@ -682,19 +738,39 @@ def _string_field(body, name, required=False):
     return value
 
 
-@core.lab_route("/_lab/agent/poll")
-def agent_poll(request):
-    """The agent's task pickup: the instance's tasks that are not STOPPED, with full task definitions."""
-    body = core.json_body(request)
+def _agent_instance(request, body):
+    """(backend, container instance, None) an agent's lab call is about, or (None, None, error answer)."""
     cluster_name = (_string_field(body, "cluster") or "default").rsplit("/", 1)[-1]
     name = _string_field(body, "containerInstance", required=True)
     backend = _backend_for(request, body)
     ci = instances.find_instance(backend, cluster_name, name) if cluster_name in backend.clusters else None
     if ci is None:
-        return _error(400, "ClientException", f"Container instance {name} was not found in cluster {cluster_name}.")
+        return None, None, _error(400, "ClientException",
+                                  f"Container instance {name} was not found in cluster {cluster_name}.")
     caller = _caller_instance(request.headers)
     if caller and caller != ci.ec2_instance_id:
-        return _error(403, "AccessDeniedException", f"Managed instance {caller} cannot poll for {ci.ec2_instance_id}.")
+        return None, None, _error(403, "AccessDeniedException",
+                                  f"Managed instance {caller} cannot act for {ci.ec2_instance_id}.")
+    return backend, ci, None
+
+
+@core.lab_route("/_lab/agent/disconnect")
+def agent_disconnect(request):
+    """The agent stops cleanly (the real one's ACS websocket closes): agentConnected false at once."""
+    _backend, ci, error = _agent_instance(request, core.json_body(request))
+    if error:
+        return error
+    with instances.LOCK:
+        instances.record_disconnect(ci)
+    return 200, {"agentConnected": ci.agent_connected}
+
+
+@core.lab_route("/_lab/agent/poll")
+def agent_poll(request):
+    """The agent's task pickup: the instance's tasks that are not STOPPED, with full task definitions."""
+    backend, ci, error = _agent_instance(request, core.json_body(request))
+    if error:
+        return error
     if ci.status == "INACTIVE":
         return _error(400, "ClientException", instances.INACTIVE_MESSAGE.format(id=ci.id))
     with instances.LOCK:
@@ -805,11 +881,13 @@ RESPONSE_METHODS = {
     "delete_service": delete_service,
     "describe_services": describe_services,
     "list_services": list_services,
+    "list_task_definitions": list_task_definitions,
 }
 # moto's own operations the lab falls back to (services of other launch types, FARGATE/capacity provider tasks).
 FALLBACK_RESPONSE_METHODS = ("run_task", "create_service", "update_service", "delete_service")
 BACKEND_METHODS = {
     "register_task_definition": register_task_definition,
+    "describe_task_definition": describe_task_definition,
     "delete_cluster": delete_cluster,
     "_get_resource": _get_resource,
 }

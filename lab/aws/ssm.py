@@ -5,7 +5,8 @@ is bound to its own classes, so subclassing would not be served):
 
 - CreateActivation, DescribeActivations, DeleteActivation;
 - RegisterManagedInstance and RequestManagedInstanceRoleToken: the agent's UNSIGNED JSON 1.1 calls
-  (lab/PROTOCOL.md steps 1-2), routed to SSM through moto's unsigned-request table;
+  (lab/PROTOCOL.md steps 1-2), routed to SSM through moto's unsigned-request table. Registration finds only
+  activations of the region the call is addressed to (``request_region``), as on AWS;
 - UpdateInstanceInformation: the agent's signed heartbeat (PROTOCOL step 3);
 - DescribeInstanceInformation, DeregisterManagedInstance;
 - Add/List/RemoveTagsForResource with ResourceType ManagedInstance (moto's tag store, lab existence check).
@@ -256,18 +257,35 @@ def _is_uuid(value):
         return False
 
 
-def _register(activation_id, activation_code, fingerprint, public_key):
-    """Register a managed instance (the agent's unsigned call): the activation may live in any backend."""
+def request_region(response):
+    """The region an SSM call is addressed to.
+
+    AWS knows it from the regional endpoint the call reached. The real agent sends RegisterManagedInstance
+    unsigned (anonymous credentials) to the SSM endpoint of its ``-region`` (aws/amazon-ssm-agent,
+    agent/ssm/anonauth/anon_service.go, NewAnonymousService; a maintainer in aws/amazon-ssm-agent#223: "you
+    pass in a region which will determine the endpoint the agent will call to register"). The lab is one URL
+    for every region, so: a signed call's credential scope; else the lab-only ``X-Lab-Region`` header, which
+    the stand-in agents put on their unsigned calls (lab/PROTOCOL.md step 1); else what moto reads (a
+    regional host name such as ssm.eu-west-1.amazonaws.com, or us-east-1).
+    """
+    headers = response.headers
+    return core.caller_region(headers) or headers.get(core.UNSIGNED_REGION_HEADER) or response.region
+
+
+def _register(region, activation_id, activation_code, fingerprint, public_key):
+    """Register a managed instance (the agent's unsigned call) with an activation of ``region``, in any
+    account: activations are regional, and an unsigned call names no account."""
     with LOCK:
-        return _register_locked(activation_id, activation_code, fingerprint, public_key)
+        return _register_locked(region, activation_id, activation_code, fingerprint, public_key)
 
 
-def _register_locked(activation_id, activation_code, fingerprint, public_key):
+def _register_locked(region, activation_id, activation_code, fingerprint, public_key):
     for backend in _all_backends():
-        activation = _state(backend).activations.get(activation_id)
+        activation = _state(backend).activations.get(activation_id) if backend.region_name == region else None
         if activation is not None:
             break
     else:
+        # Also for an activation of another region: AWS does not look there (InvalidActivation).
         raise InvalidActivation("Activation not found")
     if not secrets.compare_digest(activation.activation_code, activation_code):
         raise InvalidActivation("Activation ID or code is not valid")
@@ -415,8 +433,8 @@ def r_register_managed_instance(self):
     params = _params(self, None, required=("ActivationCode", "ActivationId", "PublicKey", "Fingerprint"))
     if params.get("PublicKeyType", "Rsa") != "Rsa":
         raise ValidationException("PublicKeyType must be Rsa")
-    instance = _register(params["ActivationId"], params["ActivationCode"], params["Fingerprint"],
-                         params["PublicKey"])
+    instance = _register(request_region(self), params["ActivationId"], params["ActivationCode"],
+                         params["Fingerprint"], params["PublicKey"])
     return _raw({"InstanceId": instance.instance_id})
 
 

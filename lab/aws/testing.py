@@ -17,11 +17,13 @@ is the same client side for an endpoint that runs elsewhere, e.g. ``python -m la
 - Control API: ``.reset()``, ``.counters()`` (``{op: calls}``), ``.counters_detail()``, ``.reset_counters()``,
   ``.set_faults(operations, seed=None)``, ``.clear_faults()``, ``.clock(offset=None, advance=None)``,
   ``.settings(**values)``, ``.control(method, path, body)``.
-- Agent calls: ``.register_managed_instance(activation_id, code, fingerprint=None)`` -> (instance_id,
-  credentials) does the real unsigned RegisterManagedInstance then RequestManagedInstanceRoleToken;
-  ``.role_token(fingerprint)``; ``.heartbeat(instance_id, credentials, **fields)`` sends the signed
-  UpdateInstanceInformation; ``.agent_call(target, body, credentials=None)`` sends any JSON 1.1 call,
-  signed with SigV4 when credentials are given, and returns ``(status, payload)``.
+- Agent calls: ``.register_managed_instance(activation_id, code, fingerprint=None, region=None)`` ->
+  (instance_id, credentials) does the real unsigned RegisterManagedInstance (in ``region``, default the
+  lab's: activations are regional) then RequestManagedInstanceRoleToken; ``.role_token(fingerprint)``;
+  ``.heartbeat(instance_id, credentials, **fields)`` sends the signed UpdateInstanceInformation;
+  ``.agent_call(target, body, credentials=None, region=None)`` sends any JSON 1.1 call, signed with SigV4
+  when credentials are given (else with the region in the ``X-Lab-Region`` header, as the stand-in agents
+  send their unsigned calls), and returns ``(status, payload)``.
 
 moto keeps its state in module globals, so one process holds one lab: do not mix LabAWS with
 ``moto.mock_aws`` in the same test run.
@@ -38,7 +40,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from lab.aws import server
+from lab.aws import core, server
 
 DUMMY_CREDENTIALS = {"AccessKeyId": "testing", "SecretAccessKey": "testing", "SessionToken": None}
 # The ECS Anywhere agents' credential scope service for each X-Amz-Target prefix.
@@ -117,10 +119,13 @@ class LabEndpoint:
     # --- agent calls ----------------------------------------------------------------------------
 
     def agent_call(self, target, body, credentials=None, region=None):
-        """POST a JSON 1.1 call with ``X-Amz-Target: target``; SigV4-signed when credentials are given."""
+        """POST a JSON 1.1 call with ``X-Amz-Target: target`` to ``region`` (default: the lab's); SigV4-signed
+        when credentials are given, else with the region in the lab-only header the stand-in agents send."""
         headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}
         data = json.dumps(body).encode()
-        if credentials:
+        if not credentials:
+            headers[core.UNSIGNED_REGION_HEADER] = region or self.region
+        else:
             signing_name = _SIGNING_NAMES[target.split(".", 1)[0]]
             aws_request = AWSRequest(method="POST", url=self.url + "/", data=data, headers=headers)
             signer_credentials = Credentials(credentials["AccessKeyId"], credentials["SecretAccessKey"],
@@ -129,8 +134,8 @@ class LabEndpoint:
             headers = dict(aws_request.headers.items())
         return _send(urllib.request.Request(self.url + "/", data=data, method="POST", headers=headers))
 
-    def _agent_ok(self, target, body, credentials=None):
-        status, payload = self.agent_call(target, body, credentials)
+    def _agent_ok(self, target, body, credentials=None, region=None):
+        status, payload = self.agent_call(target, body, credentials, region)
         if status != 200:
             raise LabAWSError(f"{target} answered {status}: {payload}")
         return payload
@@ -140,12 +145,13 @@ class LabEndpoint:
         result = self.client("ssm").create_activation(IamRole=iam_role, RegistrationLimit=registration_limit, **kwargs)
         return {"ActivationId": result["ActivationId"], "ActivationCode": result["ActivationCode"]}
 
-    def register_managed_instance(self, activation_id, code, fingerprint=None):
-        """Register as the agent does (unsigned) and fetch role credentials: (instance_id, credentials)."""
+    def register_managed_instance(self, activation_id, code, fingerprint=None, region=None):
+        """Register as the agent does (unsigned, in ``region``, default the lab's) and fetch role credentials:
+        (instance_id, credentials)."""
         fingerprint = fingerprint or secrets.token_hex(20)
         registered = self._agent_ok("AmazonSSM.RegisterManagedInstance", {
             "ActivationCode": code, "ActivationId": activation_id, "PublicKey": secrets.token_urlsafe(32),
-            "PublicKeyType": "Rsa", "Fingerprint": fingerprint})
+            "PublicKeyType": "Rsa", "Fingerprint": fingerprint}, region=region)
         return registered["InstanceId"], self.role_token(fingerprint)
 
     def role_token(self, fingerprint):

@@ -16,4 +16,7 @@ to_epoch_ms = _events.to_epoch_ms
 get_log_events = _events.get_log_events
 read_stream = _events.read_stream
 select_tasks = _task_logs.select_tasks
+gone_references = _task_logs.gone_references
+tasks_from_definition = _task_logs.tasks_from_definition
+gone_tasks_warning = _task_logs.gone_tasks_warning
 collect_task_logs = _task_logs.collect_task_logs

@@ -13,6 +13,9 @@ description:
     O(started_by), finds each container's C(awslogs) group and stream from the task definition (the stream is
     C(<awslogs-stream-prefix>/<container name>/<task id>)) and reads its events with GetLogEvents, page by page.
   - This replaces C(aws logs describe-log-streams) followed by C(aws logs get-log-events).
+  - ECS describes a stopped task for about an hour after it stops, then forgets it; its logs stay. A task named in
+    O(task_ids) that ECS no longer describes is listed in RV(missing_tasks) with a warning. With O(task_definition)
+    set as well, its streams are named from that task definition's C(awslogs) settings and read all the same.
   - An information module; it changes nothing.
 author:
   - fleetops.ecs_anywhere developers (!UNKNOWN)
@@ -27,7 +30,12 @@ options:
     elements: str
     aliases: [tasks]
   task_definition:
-    description: Select the tasks of this family (C(family), C(family:revision) or ARN; the revision is ignored).
+    description:
+      - Without O(task_ids), select the tasks of this family (C(family), C(family:revision) or ARN; the revision is
+        ignored).
+      - With O(task_ids), the task definition the named tasks ran (C(family:revision) or ARN; a bare C(family) is its
+        latest ACTIVE revision). It is used only for tasks ECS no longer describes (stopped more than about an hour
+        ago), whose streams are named from its C(awslogs) settings and the task id.
     type: str
   started_by:
     description: Select the tasks started with this C(startedBy).
@@ -85,6 +93,12 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ job_logs.logs | map(attribute='events') | flatten | map(attribute='message') }}"
 
+- name: The output of a job that stopped hours ago (ECS no longer describes it; its task definition names the stream)
+  fleetops.ecs_anywhere.ecs_task_logs:
+    cluster: edge
+    task_ids: [0123456789abcdef0123456789abcdef]
+    task_definition: nightly-report:7
+
 - name: Everything the web tasks logged in the last 15 minutes
   fleetops.ecs_anywhere.ecs_task_logs:
     cluster: edge
@@ -109,8 +123,13 @@ logs:
       description: The host's managed instance (C(mi-)) id.
       type: str
     last_status:
-      description: The task's lastStatus.
+      description: The task's lastStatus; null for a task ECS no longer describes.
       type: str
+    task_found:
+      description:
+        - Whether ECS still describes the task. False for a task of RV(missing_tasks) whose stream was named from
+          O(task_definition); its C(managed_instance_id) and C(last_status) are then null.
+      type: bool
     container_name:
       description: The container.
       type: str
@@ -135,12 +154,22 @@ logs:
     reason:
       description: Why a container has no stream to read.
       type: str
+missing_tasks:
+  description:
+    - The O(task_ids) that ECS does not describe, as given. ECS forgets a stopped task about an hour after it stops
+      (or the id is wrong). A warning names them; their logs are in RV(logs) only when O(task_definition) is set.
+  returned: always
+  type: list
+  elements: str
+  sample: [0123456789abcdef0123456789abcdef]
 """
 
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.ecs import task_family
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.errors import AnsibleECSAnywhereError
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import collect_task_logs
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import gone_tasks_warning
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import select_tasks
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import tasks_from_definition
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import to_epoch_ms
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.modules import AnsibleECSAnywhereModule
 
@@ -161,7 +190,7 @@ def main():
         argument_spec=argument_spec,
         supports_check_mode=True,
         required_one_of=[("task_ids", "task_definition", "started_by")],
-        mutually_exclusive=[("task_ids", "task_definition"), ("task_ids", "started_by")],
+        mutually_exclusive=[("task_ids", "started_by")],
     )
     params = module.params
     try:
@@ -177,13 +206,19 @@ def main():
                 logs_clients[region] = module.client("logs", region=region) if region else module.client("logs")
             return logs_clients[region]
 
-        family = params["task_definition"] and task_family(params["task_definition"])
-        tasks = select_tasks(ecs, params["cluster"], params["task_ids"], family, params["started_by"])
+        family = params["task_definition"] and not params["task_ids"] and task_family(params["task_definition"])
+        tasks, gone = select_tasks(ecs, params["cluster"], params["task_ids"], family, params["started_by"])
+        definitions = {}
+        if gone and params["task_definition"]:
+            stand_ins, definitions = tasks_from_definition(ecs, gone, params["task_definition"])
+            tasks.extend(stand_ins)
         logs = collect_task_logs(ecs, logs_client_for, params["cluster"], tasks, params["containers"], start_time, end_time,
-                                 params["limit"], params["tail"])
+                                 params["limit"], params["tail"], definitions)
     except AnsibleECSAnywhereError as e:
         module.fail_json_aws_error(e)
-    module.exit_json(changed=False, logs=logs)
+    if gone:
+        module.warn(gone_tasks_warning(params["cluster"], gone, next(iter(definitions), None)))
+    module.exit_json(changed=False, logs=logs, missing_tasks=[item["reference"] for item in gone])
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ TARGET_PREFIXES = {
     "ecr": "AmazonEC2ContainerRegistry_V20150921",
 }
 JSON_11 = "application/x-amz-json-1.1"
+# Lab-only: the region of an unsigned call, for the lab endpoint (lab/PROTOCOL.md step 1).
+UNSIGNED_REGION_HEADER = "X-Lab-Region"
 # Both real agents call AWS through aws-sdk-go, whose client retries a call 3 times (client.DefaultRetryer's
 # default; the SSM agent sets the same in agent/sdkutil/sdkutil.go, newRetryer) on throttling, 5xx answers and
 # connection errors, with exponential backoff (30 ms base, 500 ms for throttling) and jitter.
@@ -88,6 +90,10 @@ def post_json(url, payload, headers, region, service, credentials=None, timeout=
     body = json.dumps(payload).encode()
     if credentials:
         headers = sign("POST", url, headers, body, credentials, region, service)
+    else:
+        # An unsigned call has no credential scope; AWS knows its region from the regional endpoint it reaches
+        # (the real SSM agent registers at its -region's endpoint), the lab endpoint is one URL for every region.
+        headers = dict(headers, **{UNSIGNED_REGION_HEADER: region})
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

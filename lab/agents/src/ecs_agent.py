@@ -720,6 +720,15 @@ class Agent:
                                                          "containerInstance": self.data["ContainerInstanceArn"]})
         self.tasks.reconcile(answer.get("tasks", []))
 
+    def disconnect(self):
+        """Tell the endpoint the agent stops (PROTOCOL.md step 6): the real agent's ACS websocket closes when it
+        stops, and ECS shows agentConnected false at once. Best effort, as a closing socket is."""
+        try:
+            self.ecs.lab_call("/_lab/agent/disconnect", {"cluster": self.cluster,
+                                                        "containerInstance": self.data["ContainerInstanceArn"]})
+        except awsapi.ApiError as error:
+            self.log.warning("could not tell the endpoint the agent stops: %s", error)
+
     def submit_task_state(self, local):
         containers = []
         with self.tasks.lock:
@@ -828,7 +837,9 @@ def run_agent(log):
         if hostinfo.wait(agent.interval("ECS_LAB_POLL_INTERVAL", DEFAULT_POLL_SECONDS)):
             for server in servers:
                 server.shutdown()
+            # As amazon-ecs-agent on SIGTERM: save the state, then end the session with ECS.
             agent.save()
+            agent.disconnect()
             return 0
 
 

@@ -218,7 +218,8 @@ def test_bad_clock_input(lab_aws, body, field):
 
 def test_settings(lab_aws):
     assert lab_aws.settings() == {"connection_lost_after": 60.0, "role_credentials_ttl": 3600.0,
-                                  "service_scheduler_interval": 1.0, "service_healthy_after": 40.0}
+                                  "service_scheduler_interval": 1.0, "service_healthy_after": 40.0,
+                                  "stopped_task_retention": 3600.0}
     assert lab_aws.settings(connection_lost_after=30)["connection_lost_after"] == 30.0
     assert core.setting("connection_lost_after") == 30.0
 
@@ -227,6 +228,7 @@ def test_settings(lab_aws):
     ({"connection_lost_after": 0}, "connection_lost_after"),
     ({"connection_lost_after": "1m"}, "connection_lost_after"),
     ({"role_credentials_ttl": 10}, "role_credentials_ttl"),
+    ({"stopped_task_retention": 86401}, "stopped_task_retention"),
     ({"ping_colour": 1}, "ping_colour"),
     ({"connection_lost_after": 30, "nope": 1}, "nope"),
 ])

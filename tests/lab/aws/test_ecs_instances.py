@@ -6,7 +6,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from lab.aws._ecs_testing import CLUSTER, error_of, document_instance, managed_agent, new_mi_id, registration
+from lab.aws._ecs_testing import (CLUSTER, error_of, document_instance, external_task_definition, managed_agent,
+                                  new_mi_id, registration)
 from lab.aws.testing import DUMMY_CREDENTIALS
 
 
@@ -150,6 +151,27 @@ def test_agent_connected_follows_heartbeats_and_lab_clock(lab_aws, ecs):
     assert describe_one(ecs, agent.arn)["agentConnected"] is True
     lab_aws.clock(advance=70)
     assert describe_one(ecs, agent.arn)["agentConnected"] is False
+
+
+def test_agent_disconnect_is_seen_at_once_until_it_is_heard_from_again(lab_aws, ecs):
+    agent = managed_agent(lab_aws, CLUSTER)
+    assert agent.disconnect() == (200, {"agentConnected": False})
+    assert describe_one(ecs, agent.arn)["agentConnected"] is False
+    external_task_definition(ecs)
+    answer = ecs.run_task(cluster=CLUSTER, taskDefinition="web", launchType="EXTERNAL")
+    assert answer["tasks"] == [] and [failure["reason"] for failure in answer["failures"]] == ["AGENT"]
+
+    agent.discover()
+    assert describe_one(ecs, agent.arn)["agentConnected"] is True
+
+
+def test_agent_disconnect_checks_the_caller(lab_aws, ecs):
+    first = managed_agent(lab_aws, CLUSTER)
+    second = managed_agent(lab_aws, CLUSTER)
+    second.container_instance = first.container_instance
+    status, payload = second.disconnect()
+    assert (status, payload["__type"]) == (403, "AccessDeniedException")
+    assert describe_one(ecs, first.arn)["agentConnected"] is True
 
 
 def test_discover_poll_endpoint_for_another_instance_is_denied(lab_aws, ecs):

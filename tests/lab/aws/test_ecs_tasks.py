@@ -520,6 +520,33 @@ def test_describe_tasks_limits_and_failures(ecs):
     assert error_of(excinfo)[0] == "InvalidParameterException"
 
 
+@pytest.mark.parametrize("retention", [None, 600])
+def test_stopped_tasks_are_forgotten_after_the_retention(lab_aws, ecs, retention):
+    if retention:
+        lab_aws.settings(stopped_task_retention=retention)
+    kept_for = retention or 3600  # the default: AWS shows stopped tasks for at least an hour
+    document_instance(ecs, CLUSTER)
+    external_task_definition(ecs)
+    stopped, running = [task["taskArn"] for task in run(ecs, count=2)["tasks"]]
+    report(lab_aws, stopped, "STOPPED", exit_code=0)
+    report(lab_aws, running, "RUNNING")
+
+    # Margins of 10 s either side of the retention: real time also passes between the calls.
+    lab_aws.clock(advance=kept_for - 10)
+    assert [t["lastStatus"] for t in ecs.describe_tasks(cluster=CLUSTER, tasks=[stopped])["tasks"]] == ["STOPPED"]
+    assert list_tasks(ecs, desiredStatus="STOPPED") == [stopped]
+
+    lab_aws.clock(advance=20)
+    answer = ecs.describe_tasks(cluster=CLUSTER, tasks=[stopped, running])
+    assert [t["taskArn"] for t in answer["tasks"]] == [running]
+    assert answer["failures"] == [{"arn": stopped, "reason": "MISSING"}]
+    assert list_tasks(ecs, desiredStatus="STOPPED") == []
+    assert list_tasks(ecs) == [running]  # a task that is not STOPPED stays, however old
+    with pytest.raises(ClientError) as excinfo:
+        ecs.stop_task(cluster=CLUSTER, task=stopped)
+    assert error_of(excinfo) == ("InvalidParameterException", "The referenced task was not found.")
+
+
 # --- RunTask clientToken, DeleteCluster ---------------------------------------------------------
 
 def test_run_task_client_token_is_idempotent(ecs):

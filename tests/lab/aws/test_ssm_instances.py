@@ -1,12 +1,15 @@
 """Managed instances on the lab endpoint: the agent's registration, credentials and heartbeat, and the
 operations the collection calls through boto3."""
 import concurrent.futures
+import json
 import re
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
 from lab.aws import core
+from lab.aws.testing import _send
 
 UNKNOWN_INSTANCE = "mi-0123456789abcdef0"
 
@@ -102,12 +105,34 @@ def test_register_requires_its_fields(lab_aws):
     assert "publicKey" in payload["Message"] and "fingerprint" in payload["Message"]
 
 
-def test_activation_in_another_region(lab_aws):
+def test_activations_are_regional(lab_aws):
     ssm_eu = lab_aws.client("ssm", region="eu-west-1")
-    created = ssm_eu.create_activation(IamRole="r")
-    instance_id, _ = lab_aws.register_managed_instance(created["ActivationId"], created["ActivationCode"])
+    created = ssm_eu.create_activation(IamRole="r", RegistrationLimit=2)
+    body = {"ActivationCode": created["ActivationCode"], "ActivationId": created["ActivationId"],
+            "PublicKey": "key", "PublicKeyType": "Rsa", "Fingerprint": "fp"}
+
+    # The agent registering in another region reaches that region's SSM, which has no such activation.
+    status, payload = lab_aws.agent_call("AmazonSSM.RegisterManagedInstance", body, region="us-east-1")
+    assert (status, payload["__type"]) == (400, "InvalidActivation")
+    assert ssm_eu.describe_activations()["ActivationList"][0]["RegistrationsCount"] == 0
+
+    instance_id, _ = lab_aws.register_managed_instance(created["ActivationId"], created["ActivationCode"],
+                                                       region="eu-west-1")
     assert [i["InstanceId"] for i in ssm_eu.describe_instance_information()["InstanceInformationList"]] == [instance_id]
     assert lab_aws.client("ssm").describe_instance_information()["InstanceInformationList"] == []
+
+
+def test_a_regional_host_name_says_the_region_as_on_aws(lab_aws):
+    created = lab_aws.client("ssm", region="eu-west-1").create_activation(IamRole="r")
+    body = json.dumps({"ActivationCode": created["ActivationCode"], "ActivationId": created["ActivationId"],
+                       "PublicKey": "key", "PublicKeyType": "Rsa", "Fingerprint": "fp"}).encode()
+    headers = {"X-Amz-Target": "AmazonSSM.RegisterManagedInstance", "Content-Type": "application/x-amz-json-1.1"}
+    answers = {}
+    for region in ("us-east-1", "eu-west-1"):
+        request = urllib.request.Request(lab_aws.url + "/", data=body, method="POST",
+                                         headers=dict(headers, Host=f"ssm.{region}.amazonaws.com"))
+        answers[region] = _send(request)[0]
+    assert answers == {"us-east-1": 400, "eu-west-1": 200}
 
 
 # --- RequestManagedInstanceRoleToken ------------------------------------------------------------

@@ -110,6 +110,20 @@ def test_ssm_register_refuse_override_clear_and_version(lab_aws, host_root):
     assert ssm_agent(host_root, "-version").stdout.strip() == "SSM Agent version: 9.8.7"
 
 
+def test_ssm_register_finds_only_activations_of_its_region(lab_aws, host_root):
+    write(host_root, "/etc/amazon/ssm/amazon-ssm-agent.json", json.dumps({"Ssm": {"Endpoint": lab_aws.url}}))
+    activation = lab_aws.client("ssm", region="eu-west-1").create_activation(IamRole="ecsAnywhereRole")
+    args = ("-register", "-code", activation["ActivationCode"], "-id", activation["ActivationId"], "-y", "-region")
+
+    elsewhere = ssm_agent(host_root, *args, "us-east-1")
+    assert elsewhere.returncode == 1 and "InvalidActivation" in elsewhere.stderr
+
+    registered = ssm_agent(host_root, *args, "eu-west-1")
+    assert registered.returncode == 0, registered.stderr
+    listed = lab_aws.client("ssm", region="eu-west-1").describe_instance_information()["InstanceInformationList"]
+    assert [i["InstanceId"] for i in listed] == [registered.stdout.split()[-1]]
+
+
 def test_ssm_register_retries_throttling_three_times_as_the_sdk_does(lab_aws, host_root):
     write(host_root, "/etc/amazon/ssm/amazon-ssm-agent.json", json.dumps({"Ssm": {"Endpoint": lab_aws.url}}))
     activation = lab_aws.create_activation()
@@ -219,7 +233,9 @@ def docker_socket(tmp_path):
     server.server_close()
 
 
-def test_ecs_agent_registers_reuses_its_arn_and_refuses_when_deregistered(lab_aws, host_root, docker_socket):
+def ecs_agent_host(lab_aws, host_root, docker_socket):
+    """A registered managed instance whose ECS agent is configured against the lab and the cluster; the ECS
+    client."""
     activation = lab_aws.create_activation()
     instance_id, credentials = lab_aws.register_managed_instance(activation["ActivationId"], activation["ActivationCode"])
     write(host_root, "/root/.aws/credentials", (
@@ -233,13 +249,27 @@ def test_ecs_agent_registers_reuses_its_arn_and_refuses_when_deregistered(lab_aw
     write(host_root, "/etc/ecs/ecs.config", f"ECS_CLUSTER={CLUSTER}\n")
     ecs = lab_aws.client("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
+    return instance_id, ecs
+
+
+def the_container_instance(ecs):
+    arns = ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]
+    found = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"] if arns else []
+    return found[0] if found else None
+
+
+def connected_instance(ecs):
+    instance = the_container_instance(ecs)
+    return instance if instance and instance["agentConnected"] else None
+
+
+def test_ecs_agent_registers_reuses_its_arn_and_refuses_when_deregistered(lab_aws, host_root, docker_socket):
+    instance_id, ecs = ecs_agent_host(lab_aws, host_root, docker_socket)
 
     agent = start_service(host_root, "ecs_agent.py", "start")
     try:
         def connected():
-            arns = ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"]
-            found = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns)["containerInstances"] if arns else []
-            return found[0] if found and found[0]["agentConnected"] else None
+            return connected_instance(ecs)
 
         instance = wait_for(connected, 30, "the container instance registered and connected")
         assert instance["ec2InstanceId"] == instance_id and instance["status"] == "ACTIVE"
@@ -269,6 +299,29 @@ def test_ecs_agent_registers_reuses_its_arn_and_refuses_when_deregistered(lab_aw
         agent = start_service(host_root, "ecs_agent.py", "start")
         fresh = wait_for(connected, 30, "a new container instance after the data was wiped")
         assert fresh["containerInstanceArn"] != arn
+    finally:
+        if agent.poll() is None:
+            stop_service(agent)
+
+
+def test_ecs_agent_stop_shows_disconnected_at_once_and_silence_after_the_timeout(lab_aws, host_root, docker_socket):
+    _instance_id, ecs = ecs_agent_host(lab_aws, host_root, docker_socket)
+    agent = start_service(host_root, "ecs_agent.py", "start")
+    try:
+        wait_for(lambda: connected_instance(ecs), 30, "the container instance registered and connected")
+        # A clean stop (systemctl stop: SIGTERM) ends the agent's session: disconnected at once, with the lab
+        # clock not moved, long before connection_lost_after (60 s) of silence.
+        assert stop_service(agent) == 0
+        assert the_container_instance(ecs)["agentConnected"] is False
+
+        agent = start_service(host_root, "ecs_agent.py", "start")
+        wait_for(lambda: connected_instance(ecs), 30, "the restarted agent connected again")
+        # A lost host (SIGKILL: nothing is said) stays connected until connection_lost_after of silence.
+        agent.kill()
+        agent.wait(timeout=30)
+        assert the_container_instance(ecs)["agentConnected"] is True
+        lab_aws.clock(advance=lab_aws.settings()["connection_lost_after"] + 1)
+        assert the_container_instance(ecs)["agentConnected"] is False
     finally:
         if agent.poll() is None:
             stop_service(agent)

@@ -61,6 +61,39 @@ def test_logs_of_running_and_stopped_tasks_are_fetched(lab_aws, run_play, edge_c
     assert sorted(heads) == [["task {0} line {1}".format(number, line) for line in range(3)] for number in range(2)]
 
 
+def test_a_task_ecs_forgot_is_named_and_its_logs_read_from_the_task_definition(lab_aws, run_play, edge_cluster, job_tasks):
+    running_id, stopped_id = (arn.rsplit("/", 1)[-1] for arn in job_tasks)
+    # ECS describes a stopped task for about an hour (the lab's stopped_task_retention, 3600 s by default).
+    lab_aws.clock(advance=lab_aws.settings()["stopped_task_retention"] + 10)
+    result = run_play([
+        _task("without definition", task_ids=[running_id, stopped_id], containers=["app"]),
+        _task("with definition", task_ids=[running_id, stopped_id], task_definition="job:1", containers=["app"]),
+        dict(_task("unknown definition", task_ids=[stopped_id], task_definition="job:9"), ignore_errors=True),
+    ])
+    assert result.returncode == 0, result.output
+
+    without = result["without definition"]
+    assert without["missing_tasks"] == [stopped_id]
+    assert [(entry["task_id"], entry["task_found"], len(entry["events"])) for entry in without["logs"]] == [(running_id, True, 30)]
+    [warning] = without["warnings"]
+    assert stopped_id in warning and "cluster " + CLUSTER in warning and "about an hour" in warning
+    assert "Set task_definition" in warning
+
+    with_definition = result["with definition"]
+    assert with_definition["missing_tasks"] == [stopped_id]
+    entries = dict((entry["task_id"], entry) for entry in with_definition["logs"])
+    assert entries[running_id]["task_found"] is True and entries[running_id]["last_status"] == "RUNNING"
+    gone = entries[stopped_id]
+    assert (gone["task_found"], gone["last_status"], gone["managed_instance_id"], gone["found"]) == (False, None, None, True)
+    assert gone["log_stream"] == "ecs/app/" + stopped_id
+    assert [event["message"] for event in gone["events"]] == ["task 1 line {0}".format(line) for line in range(30)]
+    assert with_definition["warnings"][0].endswith("Their logs were read from the streams named by job:1.")
+
+    unknown = result["unknown definition"]
+    assert unknown["failed"] is True
+    assert unknown["msg"].startswith("task_definition: job:9 does not exist")
+
+
 def test_no_matching_task_gives_an_empty_list(lab_aws, run_play, edge_cluster):
     result = run_play([_task("none", task_definition="nothing-like-this")])
     assert result.returncode == 0, result.output

@@ -12,7 +12,10 @@ from botocore.exceptions import ClientError
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils._logs import events as events_module
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.errors import AnsibleECSAnywhereError
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import awslogs_streams
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import gone_references
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import gone_tasks_warning
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import read_stream
+from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import tasks_from_definition
 from ansible_collections.fleetops.ecs_anywhere.plugins.module_utils.logs import to_epoch_ms
 
 TASK = {"taskArn": "arn:aws:ecs:us-east-1:123456789012:task/edge/0123456789abcdef0123456789abcdef"}
@@ -142,3 +145,65 @@ def test_time_window(small_pages):
 
 def test_missing_stream_is_not_an_error():
     assert read_stream(FakeLogs(3), "g", "not-yet") == ([], False)
+
+
+# --- tasks ECS no longer describes (stopped more than about an hour ago) ------------------------------------
+
+GONE_ID = "0123456789abcdef0123456789abcdef"
+GONE_ARN = "arn:aws:ecs:us-east-1:123456789012:task/edge/" + GONE_ID
+
+
+def test_gone_references_keep_the_users_names_and_order():
+    failures = [{"arn": GONE_ARN, "reason": "MISSING"}, {"arn": "arn:aws:ecs:us-east-1:123456789012:task/edge/other", "reason": "MISSING"}]
+    assert gone_references(["other", "found", GONE_ARN], failures) == [
+        {"reference": "other", "task_arn": "arn:aws:ecs:us-east-1:123456789012:task/edge/other"},
+        {"reference": GONE_ARN, "task_arn": GONE_ARN},
+    ]
+    assert gone_references(["found"], []) == []
+
+
+class FakeDefinitions:
+    """DescribeTaskDefinition over one family's revisions, answering an unknown one as ECS does."""
+
+    def __init__(self, **revisions):
+        self.definitions = dict(("arn:aws:ecs:us-east-1:123456789012:task-definition/" + name, definition)
+                                for name, definition in revisions.items())
+
+    def describe_task_definition(self, taskDefinition, include=()):
+        for arn, definition in self.definitions.items():
+            if taskDefinition in (arn, arn.rsplit("/", 1)[-1]):
+                return {"taskDefinition": dict(definition, taskDefinitionArn=arn)}
+        raise ClientError({"Error": {"Code": "ClientException", "Message": "Unable to describe task definition."}},
+                          "DescribeTaskDefinition")
+
+
+JOB = {"containerDefinitions": [_container("app", **{"awslogs-group": "/ecs/job", "awslogs-region": "eu-west-1",
+                                                       "awslogs-stream-prefix": "ecs"})]}
+
+
+def test_stand_ins_name_the_streams_from_the_given_definition():
+    ecs = FakeDefinitions(**{"job:7": JOB})
+    gone = [{"reference": GONE_ID, "task_arn": GONE_ARN}]
+    stand_ins, definitions = tasks_from_definition(ecs, gone, "job:7")
+    arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/job:7"
+    assert stand_ins == [{"taskArn": GONE_ARN, "taskDefinitionArn": arn}]
+    assert list(definitions) == [arn]
+    assert awslogs_streams(stand_ins[0], definitions[arn]) == [
+        {"container_name": "app", "log_group": "/ecs/job", "region": "eu-west-1", "log_stream": "ecs/app/" + GONE_ID}]
+
+
+def test_an_unknown_definition_for_gone_tasks_names_the_field_and_the_tasks():
+    with pytest.raises(AnsibleECSAnywhereError) as excinfo:
+        tasks_from_definition(FakeDefinitions(), [{"reference": GONE_ID, "task_arn": GONE_ARN}], "job:9")
+    assert excinfo.value.message == ("task_definition: job:9 does not exist; it is needed for the logs of {0}, "
+                                     "which ECS no longer describes".format(GONE_ID))
+
+
+def test_warning_names_the_tasks_and_the_hour_ecs_keeps_them():
+    gone = [{"reference": GONE_ID, "task_arn": GONE_ARN}, {"reference": "abc", "task_arn": "abc"}]
+    without = gone_tasks_warning("edge", gone)
+    assert without.startswith("ECS does not describe task(s) {0}, abc in cluster edge: ".format(GONE_ID))
+    assert "stopped task for about an hour" in without
+    assert without.endswith("Set task_definition to the task definition they ran (family:revision) to read their logs anyway.")
+    with_definition = gone_tasks_warning("edge", gone, "arn:aws:ecs:us-east-1:123456789012:task-definition/job:7")
+    assert with_definition.endswith("Their logs were read from the streams named by job:7.")
