@@ -49,7 +49,7 @@ build: venv
 
 # pytest runs last so that CI's output ends with its summary line.
 test: host-deps sanity lint build
-	$(BIN)/pytest tests/unit $(wildcard tests/lab)
+	$(BIN)/pytest --durations=25 tests/unit $(wildcard tests/lab)
 
 demo: venv host-deps
 	$(BIN)/python -m lab demo --hosts 3
