@@ -103,8 +103,9 @@ options:
     default: false
   wait_for:
     description:
-      - V(running) for services-like tasks, V(stopped) for one-shot jobs. A job that stops with a non-zero exit code,
-        or a task that stops while V(running) is awaited, fails the module.
+      - V(running) for services-like tasks, V(stopped) for one-shot jobs. A task that stops while V(running) is
+        awaited fails the module at once. A job that stops with a non-zero exit code fails it once every job has
+        stopped (or at the timeout), so that RV(tasks) has every job's exit codes.
     type: str
     choices: [running, stopped]
     default: running

@@ -294,8 +294,9 @@ class TaskRunner:
     def wait(self, result, target, timeout, delay, check_exit_codes=True):
         """Poll DescribeTasks (100 per call, only unfinished tasks) until every task of result reaches target.
 
-        Adds wait progress to result; on a failed task (see sort_by_target) or at the timeout, sets failed and
-        a msg naming the tasks and hosts with their lastStatus and stoppedReason."""
+        Adds wait progress to result; on a failed task (see sort_by_target: at once for RUNNING, once every task
+        stopped for STOPPED) or at the timeout, sets failed and a msg naming the tasks and hosts with their
+        lastStatus and stoppedReason."""
         if self.check_mode or not result["tasks"] or result.get("failed"):
             return result
         latest = collections.OrderedDict((task["task_arn"], None) for task in result["tasks"])
@@ -310,18 +311,23 @@ class TaskRunner:
             elapsed = self.clock() - started
             progress.append(dict(collections.Counter(task["lastStatus"] for task in known), elapsed=round(elapsed, 1)))
             unfinished = [task["taskArn"] for task in pending]
-            if failed or not pending or elapsed + delay > timeout:
+            # A task that will not be RUNNING ends that wait at once; a failed job does not end the wait for the
+            # other jobs, whose exit codes the operator needs as well.
+            if (failed and target == "RUNNING") or not pending or elapsed + delay > timeout:
                 break
             self.sleep(delay)
         managed_ids = self.hosts.learn(task.get("containerInstanceArn") for task in known)
         result["tasks"] = [summarize_task(task, managed_ids) for task in known]
         result["wait"] = {"target": target, "elapsed": round(elapsed, 1), "polls": len(progress), "progress": progress}
+        messages = []
         if failed:
-            result.update(failed=True, msg="{0} of {1} task(s) will not be {2}: {3}".format(
+            messages.append("{0} of {1} task(s) will not be {2}: {3}".format(
                 len(failed), len(known), target, "; ".join(task_line(task, managed_ids) for task in failed)))
-        elif pending:
-            result.update(failed=True, msg="Timed out after {0} s waiting for {1} of {2} task(s) to be {3}: {4}".format(
+        if pending and (not failed or target == "STOPPED"):
+            messages.append("Timed out after {0} s waiting for {1} of {2} task(s) to be {3}: {4}".format(
                 timeout, len(pending), len(known), target, "; ".join(task_line(task, managed_ids) for task in pending)))
+        if messages:
+            result.update(failed=True, msg=". ".join(messages))
         return result
 
     def _tasks(self, family=None, startedBy=None):

@@ -270,3 +270,35 @@ def test_task_request_refuses_what_start_task_does_not_take(ecs_model):
     shape = ecs_model.operation_model("StartTask").input_shape
     with pytest.raises(AnsibleECSAnywhereError, match="^placement_strategy: not used by this operation$"):
         task_request(shape, task_definition="web", placement_strategy=[{"type": "random"}])
+
+
+def test_wait_for_stopped_jobs_waits_for_every_job_and_reports_each_failure():
+    ecs = FakeTasksECS(instances=3)
+    task_runner = runner(ecs)
+    result = task_runner.run({"taskDefinition": "job"}, 3)
+
+    def agents(unfinished):  # one more job stops with exit 3 at each poll
+        unfinished[0].update(lastStatus="STOPPED", stoppedReason="Essential container in task exited",
+                             containers=[{"name": "job", "exitCode": 3}])
+
+    ecs.before_describe = agents
+    result = task_runner.wait(result, "STOPPED", timeout=300, delay=6)
+    assert result["wait"]["polls"] == 3
+    assert [task["last_status"] for task in result["tasks"]] == ["STOPPED"] * 3
+    assert result["msg"].startswith("3 of 3 task(s) will not be STOPPED: ") and result["msg"].count("job exited 3") == 3
+
+
+def test_wait_for_stopped_jobs_at_the_timeout_names_the_failed_and_the_pending_jobs():
+    ecs = FakeTasksECS(instances=2)
+    task_runner = runner(ecs)
+    result = task_runner.run({"taskDefinition": "job"}, 2)
+
+    def agents(unfinished):  # the first job exits 1, the second runs on
+        for task in unfinished:
+            failed = task["taskArn"].endswith("1")
+            task.update(lastStatus="STOPPED" if failed else "RUNNING", containers=[{"name": "job", "exitCode": 1 if failed else None}])
+
+    ecs.before_describe = agents
+    result = task_runner.wait(result, "STOPPED", timeout=10, delay=6)
+    assert result["msg"].startswith("1 of 2 task(s) will not be STOPPED: task/00000000000000000000000000000001")
+    assert ". Timed out after 10 s waiting for 1 of 2 task(s) to be STOPPED: task/00000000000000000000000000000002" in result["msg"]
