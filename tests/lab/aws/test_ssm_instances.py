@@ -104,7 +104,7 @@ def test_register_requires_its_fields(lab_aws):
 
 def test_activation_in_another_region(lab_aws):
     ssm_eu = lab_aws.client("ssm", region="eu-west-1")
-    created = ssm_eu.create_activation(IamRole="r")
+    created = ssm_eu.create_activation(IamRole=lab_aws.create_instance_role("r"))
     instance_id, _ = lab_aws.register_managed_instance(created["ActivationId"], created["ActivationCode"])
     assert [i["InstanceId"] for i in ssm_eu.describe_instance_information()["InstanceInformationList"]] == [instance_id]
     assert lab_aws.client("ssm").describe_instance_information()["InstanceInformationList"] == []
