@@ -35,6 +35,7 @@ use) and an Allow-everything policy, and the role ``ecsAnywhereRole`` as AWS's E
 when moto has AWS's managed policies loaded, ``MOTO_IAM_LOAD_MANAGED_POLICIES``).
 """
 import json
+import re
 import threading
 from urllib.parse import quote
 
@@ -262,6 +263,11 @@ def seed_account():
 
 
 def install():
-    """Seed the account now and after every reset."""
+    """Seed the account now and after every reset; let moto name the caller of any access key id."""
+    from moto.core.responses import BaseResponse
+
+    # moto only takes 20-character upper-case key ids from the Authorization header (else its callers become
+    # "AKIAEXAMPLE", GetCallerIdentity says user/moto); the lab's admin key is "testing".
+    BaseResponse.access_key_regex = re.compile(r"Credential=(?P<access_key>[^/,\s]+)/")
     core.on_reset(seed_account)
     seed_account()
