@@ -18,7 +18,10 @@ injected faults); it answers an AWS error or None. What it checks, in AWS's orde
    action needs an Allow, else ``AccessDeniedException`` "User: ARN is not authorized to perform: ACTION on
    resource: RES because no identity-based policy allows the ACTION action" (or "with an explicit deny in an
    identity-based policy"). Resources: CreateActivation also needs ``iam:PassRole`` on the activation's role
-   ARN; every other action is evaluated against the resource ``*``. sts:GetCallerIdentity is always allowed.
+   ARN, IAM calls that name a role (GetRole, ListAttachedRolePolicies) are evaluated on that role's ARN
+   (``arn:aws:iam::ACCOUNT:role/NAME``, path left out), every other action on the resource ``*`` (so a
+   statement scoped to specific ECS or SSM ARNs allows nothing in the lab). Conditions are not evaluated.
+   sts:GetCallerIdentity is always allowed.
    Session (role) credentials are authenticated but their role's policies are not evaluated.
 
 Query-protocol services (IAM, STS) answer the same refusals with their own codes: MissingAuthenticationToken,
@@ -37,7 +40,7 @@ when moto has AWS's managed policies loaded, ``MOTO_IAM_LOAD_MANAGED_POLICIES``)
 import json
 import re
 import threading
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -133,12 +136,25 @@ def _check(environ, service, operation):
         raise Refused("signature")
     if identity.user_name is None:
         return
-    action = f"{scope_service}:{operation}"
-    _authorize(identity, action, "*")
+    _authorize(identity, f"{scope_service}:{operation}", _resource(environ, scope_service))
     if (service, operation) == ("ssm", "CreateActivation"):
         role = _json_body(environ).get("IamRole")
         if isinstance(role, str) and role:
-            _authorize(identity, "iam:PassRole", f"arn:aws:iam::{ACCOUNT_ID}:role/{role}")
+            _authorize(identity, "iam:PassRole", _role_arn(role))
+
+
+def _resource(environ, service):
+    """The resource an action is evaluated on: the role of IAM calls that name one (GetRole,
+    ListAttachedRolePolicies...), else ``*``."""
+    if service == "iam" and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        role = parse_qs(core.request_body(environ).decode("utf-8", "replace")).get("RoleName")
+        if role:
+            return _role_arn(role[0])
+    return "*"
+
+
+def _role_arn(name):
+    return f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
 
 
 def _authorization_fields(authorization):
