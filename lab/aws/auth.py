@@ -120,7 +120,7 @@ def _check(environ, service, operation):
         raise Refused("missing")
     fields = _authorization_fields(authorization)
     try:
-        access_key, day, region, scope_service, _ = fields["Credential"].split("/")
+        access_key, _day, region, scope_service, _terminator = fields["Credential"].split("/")
         signed_headers = fields["SignedHeaders"].split(";")
         signature = fields["Signature"]
     except (KeyError, ValueError):
