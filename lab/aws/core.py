@@ -21,6 +21,8 @@ Interface (other parts of the lab rely on these names):
   ``UNSIGNED_REGION_HEADER`` names the region of an unsigned agent call.
 - ``remember_access_key(akid, instance_id)``, ``forget_instance(instance_id)``,
   ``instance_for_access_key(akid)``: which ``mi-`` managed instance owns a set of role credentials.
+- ``remember_session_expiry(akid, expires_at)``, ``session_expiry(akid)``: when session credentials the lab
+  hands out expire (lab time), for the endpoint's ExpiredTokenException (``lab.aws.auth``).
 - ``on_reset(fn)``: register a hook run by ``reset()`` (and so by ``POST /_lab/reset``) after moto's own
   reset. ``reset()`` clears moto, the add-ons' state, faults, counters, clock and settings.
 - ``lab_route(path, methods)``: register a handler for a ``/_lab/...`` path. The handler gets a werkzeug
@@ -30,6 +32,8 @@ Interface (other parts of the lab rely on these names):
   ``set_faults(config)``, ``faults()``, ``counters()``, ``reset_counters()``, and
   ``before_request(environ)`` which the server calls. The operation name is the ``X-Amz-Target`` suffix
   or the query ``Action``. See ``set_faults`` for the configuration format.
+- ``error_response(environ, service, status, code, message)``: an AWS error answer in the request's protocol
+  (JSON ``__type`` or query XML), as ``(status, headers, body)``.
 - ``model_violations(service, operation, params)``: the constraint checks AWS does on input and botocore
   does not (max, max length, enum), phrased as AWS phrases them in a ValidationException.
 """
@@ -84,6 +88,7 @@ class _State:
         self.clock_offset = 0.0
         self.settings = dict(DEFAULT_SETTINGS)
         self.access_keys = {}
+        self.session_expiry = {}
         self.fault_rules = {}
         self.fault_seed = None
         self.rng = random.Random()
@@ -193,6 +198,18 @@ def forget_instance(instance_id):
     with _lock:
         for key in [k for k, v in _state.access_keys.items() if v == instance_id]:
             del _state.access_keys[key]
+
+
+def remember_session_expiry(access_key_id, expires_at):
+    """When session credentials the lab handed out (SSM role tokens, task execution role) expire, lab time."""
+    with _lock:
+        _state.session_expiry[access_key_id] = expires_at
+
+
+def session_expiry(access_key_id):
+    """The lab-time expiry of session credentials the lab handed out, or None for any other key."""
+    with _lock:
+        return _state.session_expiry.get(access_key_id)
 
 
 def instance_for_access_key(access_key_id):
@@ -349,6 +366,17 @@ def reset_counters():
         _state.injected.clear()
 
 
+def request_body(environ):
+    """The request's body, read once and put back for moto (and the next reader)."""
+    body = environ.get("lab.body")
+    if body is None:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["lab.body"] = body
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
 def request_operation(environ):
     """(service, operation) of an AWS request from its WSGI environ; either may be None.
 
@@ -363,10 +391,7 @@ def request_operation(environ):
     if "Action" in query:
         return service, query["Action"][0]
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        action = parse_qs(request_body(environ).decode("utf-8", "replace")).get("Action")
         if action:
             return service, action[0]
     return service, None
@@ -397,19 +422,20 @@ def before_request(environ):
     if rule["latency"]:
         _sleep(rule["latency"])
     if throttled:
-        return _error_response(environ, service, 400, _throttle_code(environ, service), "Rate exceeded")
+        return error_response(environ, service, 400, _throttle_code(environ, service), "Rate exceeded")
     if failed:
         code = rule["error_code"] or _server_error_code(environ, service)
-        return _error_response(environ, service, rule["error_status"], code, "Injected by the lab")
+        return error_response(environ, service, rule["error_status"], code, "Injected by the lab")
     return None
 
 
-def _is_json_protocol(environ):
+def is_json_protocol(environ):
+    """JSON 1.0/1.1 services (ECS, SSM, Logs, ECR) name the operation in X-Amz-Target; query ones (IAM, STS) do not."""
     return bool(environ.get("HTTP_X_AMZ_TARGET"))
 
 
 def _throttle_code(environ, service):
-    if _is_json_protocol(environ):
+    if is_json_protocol(environ):
         return "ThrottlingException"
     return "RequestLimitExceeded" if service == "ec2" else "Throttling"
 
@@ -424,10 +450,12 @@ def _server_error_code(environ, service):
     return "InternalFailure"
 
 
-def _error_response(environ, service, status, code, message):
+def error_response(environ, service, status, code, message):
+    """An AWS error answer ``(status, headers, body)`` in the request's protocol: JSON (``X-Amz-Target``),
+    EC2's XML or the query protocol's ``ErrorResponse``."""
     request_id = f"{random.getrandbits(128):032x}"
     request_id = f"{request_id[:8]}-{request_id[8:12]}-{request_id[12:16]}-{request_id[16:20]}-{request_id[20:]}"
-    if _is_json_protocol(environ):
+    if is_json_protocol(environ):
         body = json.dumps({"__type": code, "message": message})
         headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code,
                    "x-amzn-RequestId": request_id}

@@ -811,6 +811,7 @@ def _execution_role_credentials(backend, task, task_definition):
         region_name=backend.region_name, role_session_name=task.task_arn.rsplit("/", 1)[-1], role_arn=task_definition.execution_role_arn,
         policy="", duration=ttl, external_id="")
     expires = core.now() + datetime.timedelta(seconds=ttl)
+    core.remember_session_expiry(role.access_key_id, expires)
     task._lab_execution_credentials = (expires - datetime.timedelta(seconds=ttl / 2), {
         "credentialsId": task.task_arn.rsplit("/", 1)[-1] + "-execution",
         "RoleArn": task_definition.execution_role_arn,

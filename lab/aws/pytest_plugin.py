@@ -7,7 +7,7 @@ Load with ``pytest_plugins = ["lab.aws.pytest_plugin"]`` in a test module or the
 - ``lab_aws_server`` (session): one ``lab.aws.testing.LabAWS`` for the whole run.
 - ``lab_aws``: the same server, reset (moto state, faults, counters, clock, settings) before the test.
 - ``lab_aws_env``: ``lab_aws`` plus the environment boto3 and amazon.aws modules read (AWS_ENDPOINT_URL,
-  region, dummy credentials), set for the test only.
+  region, the lab admin's credentials ``testing``, see lab.aws.auth), set for the test only.
 """
 import pytest
 

@@ -4,7 +4,8 @@
 module that imports them, so that they depend on ``lab.aws.core`` and core on nothing of the lab (see the
 picture in lab/README.md). ``make_app()`` installs the add-ons and wraps moto's own ``DomainDispatcherApplication`` (the app behind
 ``moto_server``): ``/_lab/...`` goes to the control routes (``lab.aws.core.lab_route``); every other
-request is counted and may get an injected fault (``lab.aws.core.before_request``) before moto serves it.
+request is counted and may get an injected fault (``lab.aws.core.before_request``), then must pass the
+endpoint's authentication and IAM policies (``lab.aws.auth.check_request``) before moto serves it.
 ``serve(host, port)`` runs it with moto's request handler until SIGINT/SIGTERM.
 """
 import json
@@ -18,7 +19,7 @@ import traceback
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from lab.aws import control, core  # noqa: F401  (control registers the /_lab/ routes)
+from lab.aws import auth, control, core  # noqa: F401  (control registers the /_lab/ routes)
 
 
 _install_lock = threading.Lock()
@@ -36,6 +37,7 @@ def install():
 
         ssm.install()
         ecs.install()
+        auth.install()
         _installed = True
 
 
@@ -50,9 +52,9 @@ class LabApplication:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/_lab/"):
             return self.control(environ, start_response)
-        injected = core.before_request(environ)
-        if injected is not None:
-            status, headers, body = injected
+        refused = core.before_request(environ) or auth.check_request(environ)
+        if refused is not None:
+            status, headers, body = refused
             return Response(body, status=status, headers=headers)(environ, start_response)
         return self.moto(environ, start_response)
 

@@ -210,10 +210,41 @@ def create_activation(self, iam_role, registration_limit, expiration_date, descr
         raise InvalidParameters("ExpirationDate must be in the future")
     elif expiration_date > now + MAX_EXPIRATION:
         raise InvalidParameters("ExpirationDate cannot be more than 30 days in the future")
+    if not _role_trusts_ssm(self.account_id, iam_role):
+        # AWS's answer, seen in hashicorp/terraform-provider-aws#27952 and #30441.
+        raise ValidationException("Nonexistent role or missing ssm service principal in trust policy")
     activation = Activation(iam_role, registration_limit, expiration_date, description, default_instance_name, tags)
     _state(self).activations[activation.activation_id] = activation
     _state(self).issued_codes.append(activation.activation_code)
     return activation
+
+
+def _role_trusts_ssm(account_id, iam_role):
+    """Whether the IAM role (a name, optionally with its path: ``service-role/Name``) exists and its trust policy
+    lets ssm.amazonaws.com assume it, as CreateActivation requires."""
+    from moto.iam.models import iam_backends
+
+    path, _, name = iam_role.rpartition("/")
+    for role in iam_backends[account_id]["aws"].get_roles():
+        if role.name == name and (not path or role.path.strip("/") == path.strip("/")):
+            return _trusts_ssm(role.assume_role_policy_document)
+    return False
+
+
+def _trusts_ssm(document):
+    try:
+        statements = json.loads(document).get("Statement", [])
+    except (TypeError, ValueError, AttributeError):
+        return False
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action", [])
+        services = (statement.get("Principal") or {}).get("Service", []) if isinstance(statement.get("Principal"), dict) else []
+        actions = [actions] if isinstance(actions, str) else actions
+        services = [services] if isinstance(services, str) else services
+        if (statement.get("Effect") == "Allow" and "ssm.amazonaws.com" in services
+                and any(action in ("sts:AssumeRole", "sts:*", "*") for action in actions)):
+            return True
+    return False
 
 
 def describe_activations(self, filters):
@@ -323,6 +354,7 @@ def _role_credentials(backend, instance):
         region_name=backend.region_name, role_session_name=instance.instance_id, role_arn=role_arn,
         policy="", duration=ttl, external_id="")
     core.remember_access_key(role.access_key_id, instance.instance_id)
+    core.remember_session_expiry(role.access_key_id, core.now() + datetime.timedelta(seconds=ttl))
     return {
         "AccessKeyId": role.access_key_id,
         "SecretAccessKey": role.secret_access_key,

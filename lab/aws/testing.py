@@ -11,12 +11,15 @@ is the same client side for an endpoint that runs elsewhere, e.g. ``python -m la
         lab.heartbeat(instance_id, credentials)
 
 - ``.url``; ``.client(service, region=None, credentials=None, **config)``: a boto3 client for the lab with
-  dummy credentials (or the given ``{"AccessKeyId", "SecretAccessKey", "SessionToken"}``), region
+  the lab admin's credentials (or the given ``{"AccessKeyId", "SecretAccessKey", "SessionToken"}``), region
   us-east-1 by default and NO botocore retries (``retries={"total_max_attempts": 1}``) so that counters and
   injected faults are seen exactly; pass ``retries=...`` to change that.
 - Control API: ``.reset()``, ``.counters()`` (``{op: calls}``), ``.counters_detail()``, ``.reset_counters()``,
   ``.set_faults(operations, seed=None)``, ``.clear_faults()``, ``.clock(offset=None, advance=None)``,
   ``.settings(**values)``, ``.control(method, path, body)``.
+- IAM: ``.create_instance_role(name)``: a role trusting ssm.amazonaws.com (CreateActivation refuses others);
+  ``.create_user(name, policy)`` -> credentials of a lab IAM user limited to ``policy`` (the default
+  credentials are the lab's admin user ``testing``, see lab.aws.auth).
 - Agent calls: ``.register_managed_instance(activation_id, code, fingerprint=None, region=None)`` ->
   (instance_id, credentials) does the real unsigned RegisterManagedInstance (in ``region``, default the
   lab's: activations are regional) then RequestManagedInstanceRoleToken; ``.role_token(fingerprint)``;
@@ -40,9 +43,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from lab.aws import core, server
+from lab.aws import auth, core, server
 
-DUMMY_CREDENTIALS = {"AccessKeyId": "testing", "SecretAccessKey": "testing", "SessionToken": None}
+# The lab admin's access key (lab.aws.auth seeds it after every reset): allowed everything.
+DUMMY_CREDENTIALS = {"AccessKeyId": auth.ADMIN_ACCESS_KEY, "SecretAccessKey": auth.ADMIN_SECRET_KEY, "SessionToken": None}
 # The ECS Anywhere agents' credential scope service for each X-Amz-Target prefix.
 _SIGNING_NAMES = {"AmazonSSM": "ssm", "AmazonEC2ContainerServiceV20141113": "ecs", "Logs_20140328": "logs"}
 
@@ -140,10 +144,31 @@ class LabEndpoint:
             raise LabAWSError(f"{target} answered {status}: {payload}")
         return payload
 
-    def create_activation(self, iam_role="ecsAnywhereRole", registration_limit=1, **kwargs):
-        """CreateActivation through boto3; extra keyword arguments are boto3's (Tags=..., ...)."""
+    def create_instance_role(self, name=auth.INSTANCE_ROLE):
+        """An IAM role that trusts ssm.amazonaws.com, as CreateActivation requires (kept when it exists; the lab's
+        account starts with ecsAnywhereRole)."""
+        iam = self.client("iam")
+        try:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(auth.SSM_TRUST_POLICY))
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
+        return name
+
+    def create_activation(self, iam_role=auth.INSTANCE_ROLE, registration_limit=1, **kwargs):
+        """CreateActivation through boto3, for ``iam_role`` (created first, trusting SSM, unless it is the seeded one); extra
+        keyword arguments are boto3's (Tags=..., ...)."""
+        if iam_role != auth.INSTANCE_ROLE:  # the lab's account starts with that one: no IAM call to count
+            self.create_instance_role(iam_role)
         result = self.client("ssm").create_activation(IamRole=iam_role, RegistrationLimit=registration_limit, **kwargs)
         return {"ActivationId": result["ActivationId"], "ActivationCode": result["ActivationCode"]}
+
+    def create_user(self, name, policy):
+        """A lab IAM user whose only permissions are ``policy`` (a policy document), and its credentials."""
+        iam = self.client("iam")
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"], "SessionToken": None}
 
     def register_managed_instance(self, activation_id, code, fingerprint=None, region=None):
         """Register as the agent does (unsigned, in ``region``, default the lab's) and fetch role credentials:

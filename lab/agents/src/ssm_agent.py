@@ -229,6 +229,9 @@ def serve():
             log.warning("call failed: %s", error)
             if error.code == "InvalidInstanceId":
                 service.instance_id = None
+            elif error.code == "ExpiredTokenException":
+                # The lab clock can jump past the expiry this agent read by its own clock: ask again next round.
+                service.expires = 0.0
         if hostinfo.wait(ping_seconds(load_config())):
             log.info("amazon-ssm-agent stopping")
             return 0

@@ -19,6 +19,13 @@ def activation(ssm, activation_id):
     return described
 
 
+@pytest.fixture(autouse=True)
+def instance_roles(lab_aws):
+    """The roles these tests name, each trusting ssm.amazonaws.com as CreateActivation requires."""
+    for name in ("r", "edgeRole", "roleA", "roleB"):
+        lab_aws.create_instance_role(name)
+
+
 def test_create_activation_defaults(lab_aws):
     ssm = lab_aws.client("ssm")
     before = datetime.datetime.now(datetime.timezone.utc)

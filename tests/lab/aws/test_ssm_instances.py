@@ -107,7 +107,7 @@ def test_register_requires_its_fields(lab_aws):
 
 def test_activations_are_regional(lab_aws):
     ssm_eu = lab_aws.client("ssm", region="eu-west-1")
-    created = ssm_eu.create_activation(IamRole="r", RegistrationLimit=2)
+    created = ssm_eu.create_activation(IamRole=lab_aws.create_instance_role("r"), RegistrationLimit=2)
     body = {"ActivationCode": created["ActivationCode"], "ActivationId": created["ActivationId"],
             "PublicKey": "key", "PublicKeyType": "Rsa", "Fingerprint": "fp"}
 

@@ -162,6 +162,11 @@ def test_ssm_service_writes_credentials_and_heartbeats(lab_aws, host_root):
         assert info["ComputerName"] == os.uname().nodename
         credentials = awsapi.shared_credentials()
         assert credentials["access_key"] and credentials["token"]
+        # The lab clock jumps past the credentials' expiry: the endpoint answers ExpiredTokenException, and the
+        # agent asks for new credentials and is back Online.
+        lab_aws.clock(advance=2 * 3600)
+        wait_for(lambda: awsapi.shared_credentials()["access_key"] != credentials["access_key"] and online(), 30,
+                 "new role credentials and the instance Online again")
     finally:
         assert stop_service(service) == 0
 

@@ -1,6 +1,5 @@
 """ecs_anywhere_activation and ecs_anywhere_activation_info in playbooks against the lab endpoint."""
 import datetime
-import json
 
 import pytest
 
@@ -177,9 +176,8 @@ def managed_policies(lab_aws, monkeypatch):
 
 def test_validate_role_refuses_an_unfit_role_and_accepts_a_fit_one(lab_aws, run_play, managed_policies):
     iam = managed_policies
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    iam.create_role(RoleName="ecsAnywhereRole", AssumeRolePolicyDocument=json.dumps(trust))
-    iam.attach_role_policy(RoleName="ecsAnywhereRole", PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+    # The lab's account starts with ecsAnywhereRole as AWS's guide makes it (lab.aws.auth); take one policy away.
+    iam.detach_role_policy(RoleName="ecsAnywhereRole", PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role")
 
     unfit = run_play([create(validate_role=True), create(name="missing", iam_role="noSuchRole", validate_role=True)])
     assert unfit["create"]["failed"] is True

@@ -1,0 +1,241 @@
+"""docs/iam/controller-policy.json is what the collection's controller side needs, and no more.
+
+The controller side of the rollout, deploy and decommission flows (the modules with the arguments the roles give
+them, and the inventory plugin) runs against the in-process lab endpoint with the credentials of a lab IAM user
+whose only policy is the published one, and passes. The hosts' side is played from a thread as the agents would play it, with
+their own credentials: registration with the activation, the SSM heartbeat, container instance registration;
+then the ECS agent reporting task states and the awslogs driver writing a stream (as the lab admin). Then, for each action of
+the policy, the same flows with that one action taken out fail with the lab's AccessDenied naming it.
+"""
+import copy
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.aws._ecs_testing import registration
+
+from ..conftest import REPO_ROOT, PlayResult, play_command, play_env
+
+POLICY_PATH = REPO_ROOT / "docs" / "iam" / "controller-policy.json"
+CLUSTER = "edge"
+HOSTS = 2
+LOG_GROUP = "/ecs/web"
+USER = "fleet-controller"
+
+
+def published_policy():
+    return json.loads(POLICY_PATH.read_text())
+
+
+def policy_actions(policy):
+    return [action for statement in policy["Statement"] for action in statement["Action"]]
+
+
+def without_action(policy, action):
+    narrowed = copy.deepcopy(policy)
+    for statement in narrowed["Statement"]:
+        statement["Action"] = [other for other in statement["Action"] if other != action]
+    narrowed["Statement"] = [statement for statement in narrowed["Statement"] if statement["Action"]]
+    return narrowed
+
+
+@pytest.fixture(autouse=True)
+def lab_account(lab_aws, monkeypatch):
+    """AWS's managed policies in the lab (validate_role reads the role's), services healthy once RUNNING instead
+    of after 40 s and scheduled every 0.2 s, and the cluster, which the collection expects to exist (README "Using it against real AWS")."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    lab_aws.reset()
+    lab_aws.settings(service_healthy_after=0, service_scheduler_interval=0.2)
+    lab_aws.client("ecs").create_cluster(clusterName=CLUSTER)
+
+
+class Hosts:
+    """The hosts' agents, from a thread: once the play hands them the activation (the file ``activation.json``,
+    where the agent role's ecs_anywhere_register takes it as a module argument), each registers with SSM, sends
+    its heartbeat and registers its container instance with its own credentials, and the hosts list themselves
+    in ``hosts.json`` for the play; then they report PENDING tasks RUNNING and write their awslogs streams."""
+
+    def __init__(self, lab, directory):
+        self.lab = lab
+        self.activation_path = directory / "activation.json"
+        self.hosts_path = directory / "hosts.json"
+        self.stopping = threading.Event()
+        self.errors = []
+        self.thread = threading.Thread(target=self._run, name="hosts", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopping.set()
+        self.thread.join(timeout=30)
+        assert not self.errors, self.errors
+
+    def _run(self):
+        try:
+            while not self.activation_path.exists():
+                if self.stopping.wait(0.1):
+                    return
+            activation = json.loads(self.activation_path.read_text())
+            self.hosts_path.write_text(json.dumps(self._join(activation["id"], activation["code"])))
+            ecs, logs = self.lab.client("ecs"), self.lab.client("logs")
+            while not self.stopping.wait(0.2):
+                arns = ecs.list_tasks(cluster=CLUSTER, desiredStatus="RUNNING")["taskArns"]
+                for task in ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []:
+                    if task["lastStatus"] == "PENDING":
+                        self._start(ecs, logs, task)
+        except Exception as error:  # reported at __exit__, so a failure is not silent
+            self.errors.append(repr(error))
+
+    def _join(self, activation_id, code):
+        joined = {"managed_instance_ids": [], "container_instance_arns": []}
+        for _ in range(HOSTS):
+            instance_id, credentials = self.lab.register_managed_instance(activation_id, code)
+            self.lab.heartbeat(instance_id, credentials)
+            arguments = registration(cpu=1024, memory=1024)
+            arguments["attributes"].append({"name": "com.amazonaws.ecs.capability.logging-driver.awslogs"})
+            document = json.dumps({"instanceId": instance_id, "region": self.lab.region})
+            instance = self.lab.client("ecs", credentials=credentials).register_container_instance(
+                cluster=CLUSTER, instanceIdentityDocument=document, **arguments)["containerInstance"]
+            joined["managed_instance_ids"].append(instance_id)
+            joined["container_instance_arns"].append(instance["containerInstanceArn"])
+        return joined
+
+    @staticmethod
+    def _start(ecs, logs, task):
+        ecs.submit_task_state_change(cluster=CLUSTER, task=task["taskArn"], status="RUNNING", containers=[
+            {"containerName": "web", "status": "RUNNING",
+             "networkBindings": [{"bindIP": "0.0.0.0", "containerPort": 80, "hostPort": 32768, "protocol": "tcp"}]}])
+        stream = "ecs/web/" + task["taskArn"].rsplit("/", 1)[-1]
+        if not logs.describe_log_groups(logGroupNamePrefix=LOG_GROUP)["logGroups"]:
+            logs.create_log_group(logGroupName=LOG_GROUP)
+        logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+        logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream,
+                            logEvents=[{"timestamp": int(time.time() * 1000), "message": "listening on :80"}])
+
+
+def task_definition():
+    options = {"awslogs-group": LOG_GROUP, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}
+    return {"family": "web", "requiresCompatibilities": ["EXTERNAL"], "networkMode": "bridge", "containerDefinitions": [
+        {"name": "web", "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 64, "essential": True,
+         "portMappings": [{"containerPort": 80, "hostPort": 0}],
+         "logConfiguration": {"logDriver": "awslogs", "options": options}}]}
+
+
+def module(task_name, module_name, **arguments):
+    return {"name": task_name, f"fleetops.ecs_anywhere.{module_name}": arguments}
+
+
+def rollout(directory):
+    """roles/agent/tasks/register.yml and deregister_stale.yml, the hosts' registration handed to Hosts."""
+    return [
+        dict(module("create activation", "ecs_anywhere_activation", iam_role="ecsAnywhereRole", registration_limit=HOSTS,
+                    expiration="1h", description="lab rollout", tags={"site": "lab"}, validate_role=True),
+             register="activation"),
+        {"name": "hand the activation to the hosts", "ansible.builtin.copy": {
+            "dest": str(directory / "activation.json"), "mode": "0600",
+            "content": '{"id": "{{ activation.activation_id }}", "code": "{{ activation.activation_code }}"}'}},
+        {"name": "wait for the hosts to join", "ansible.builtin.wait_for": {"path": str(directory / "hosts.json"),
+                                                                           "timeout": 60, "sleep": 1}},
+        {"name": "read the hosts", "ansible.builtin.set_fact": {
+            "fleet": "{{ lookup('ansible.builtin.file', '" + str(directory / "hosts.json") + "') | from_json }}"}},
+        module("delete activation", "ecs_anywhere_activation", state="absent", activation_id="{{ activation.activation_id }}"),
+        module("deregister stale container instances", "ecs_container_instance", cluster=CLUSTER,
+               managed_instance_ids="{{ fleet.managed_instance_ids }}", exclude="{{ fleet.container_instance_arns }}",
+               state="absent", force=True, deregister_managed_instance=False),
+    ]
+
+
+def deploy():
+    """roles/deploy/tasks/main.yml, standalone.yml (deploy_mode per_host, then count), service.yml and
+    service_sync.yml; ecs_task_logs."""
+    breaker = {"enable": True, "rollback": True}
+    return [
+        dict(module("register task definition", "ecs_task_definition", task_definition=task_definition()),
+             register="definition"),
+        module("ensure a task on each host", "ecs_run_task", cluster=CLUSTER, operation="ensure",
+               task_definition="{{ definition.task_definition.task_definition_arn }}",
+               container_instances="{{ fleet.container_instance_arns }}", started_by="fleetops-deploy", wait=True,
+               wait_timeout=60, wait_delay=1),
+        module("run tasks by count", "ecs_run_task", cluster=CLUSTER, operation="run",
+               task_definition="{{ definition.task_definition.task_definition_arn }}", count=1,
+               started_by="fleetops-deploy", wait=True, wait_timeout=60, wait_delay=1),
+        module("create service", "ecs_service", cluster=CLUSTER, name="web",
+               task_definition="{{ definition.task_definition.task_definition_arn }}", desired_count=HOSTS,
+               deployment_configuration={"minimum_healthy_percent": 50, "maximum_percent": 200,
+                                         "deployment_circuit_breaker": breaker},
+               placement_constraints=[{"type": "distinctInstance"}], wait=True, wait_delay=1, wait_timeout=60),
+        module("read service", "ecs_service_info", cluster=CLUSTER, names=["web"], tasks=True, events=True),
+        module("task logs", "ecs_task_logs", cluster=CLUSTER, started_by="fleetops-deploy", containers=["web"], limit=5),
+    ]
+
+
+def inventory(directory, connection):
+    """The inventory plugin, as AWX's inventory source runs it (every cluster of the region)."""
+    config = dict(plugin="fleetops.ecs_anywhere.ecs_anywhere", regions=[connection["region"]], **connection)
+    path = directory / "fleet.ecs_anywhere.yml"
+    path.write_text(yaml.safe_dump(config))
+    return [dict({"name": "list the fleet", "ansible.builtin.command": {
+        "argv": [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"]},
+        "environment": {"ANSIBLE_INVENTORY_ENABLED": "fleetops.ecs_anywhere.ecs_anywhere",
+                        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}, "changed_when": False}, register="listed"),
+        {"name": "check the fleet is listed", "ansible.builtin.assert": {
+            "that": ["(listed.stdout | from_json)._meta.hostvars | length == " + str(HOSTS)]}}]
+
+
+def decommission():
+    """roles/decommission/tasks/main.yml, after scaling the service in (its tasks would wait for room elsewhere)."""
+    return [
+        module("scale service in", "ecs_service", cluster=CLUSTER, name="web", desired_count=0, wait=True,
+               wait_delay=1, wait_timeout=60),
+        module("drain", "ecs_container_instance", cluster=CLUSTER, container_instances="{{ fleet.container_instance_arns }}",
+               state="draining"),
+        module("stop standalone tasks", "ecs_run_task", cluster=CLUSTER, operation="stop", started_by="fleetops-deploy",
+               container_instances="{{ fleet.container_instance_arns }}", reason="Host decommissioned by fleetops.ecs_anywhere"),
+        module("wait for tasks to stop", "ecs_container_instance", cluster=CLUSTER,
+               container_instances="{{ fleet.container_instance_arns }}", state="draining", wait=True, wait_timeout=60),
+        module("deregister", "ecs_container_instance", cluster=CLUSTER, managed_instance_ids="{{ fleet.managed_instance_ids }}",
+               state="absent", force=True, deregister_managed_instance=True),
+    ]
+
+
+def run_flows(lab, credentials, directory):
+    """One play of the rollout, deploy and decommission flows' controller side, as the given lab user."""
+    connection = {"endpoint_url": lab.url, "region": lab.region, "access_key": credentials["AccessKeyId"],
+                  "secret_key": credentials["SecretAccessKey"]}
+    play = [{"name": "controller", "hosts": "localhost", "gather_facts": False, "connection": "local",
+             "vars": {"ansible_python_interpreter": sys.executable},
+             "module_defaults": {"group/fleetops.ecs_anywhere.ecs_anywhere": connection},
+             "tasks": rollout(directory) + deploy() + inventory(directory, connection) + decommission()}]
+    path = directory / "flows.yml"
+    path.write_text(yaml.safe_dump(play, sort_keys=False))
+    with Hosts(lab, directory):
+        process = subprocess.run(play_command(path, "localhost,"), capture_output=True, text=True,
+                                 env=play_env(directory), cwd=directory, timeout=600)
+    return PlayResult(process, directory / "ansible.log")
+
+
+def test_the_flows_pass_with_exactly_the_published_policy(lab_aws, tmp_path):
+    credentials = lab_aws.create_user(USER, published_policy())
+    result = run_flows(lab_aws, credentials, tmp_path)
+    assert result.returncode == 0, result.output
+    # Everything the flows made is gone again: activation deleted, instances deregistered from ECS and SSM.
+    assert lab_aws.client("ssm").describe_activations()["ActivationList"] == []
+    assert lab_aws.client("ssm").describe_instance_information()["InstanceInformationList"] == []
+    assert lab_aws.client("ecs").list_container_instances(cluster=CLUSTER, status="ACTIVE")["containerInstanceArns"] == []
+
+
+@pytest.mark.parametrize("action", policy_actions(published_policy()))
+def test_each_action_of_the_policy_is_needed(lab_aws, tmp_path, action):
+    credentials = lab_aws.create_user(USER, without_action(published_policy(), action))
+    result = run_flows(lab_aws, credentials, tmp_path)
+    assert result.returncode != 0, f"the flows passed without {action}"
+    assert "AccessDenied" in result.output and f"not authorized to perform: {action} " in result.output, result.output[-3000:]
