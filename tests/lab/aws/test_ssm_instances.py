@@ -123,7 +123,7 @@ def test_activations_are_regional(lab_aws):
 
 
 def test_a_regional_host_name_says_the_region_as_on_aws(lab_aws):
-    created = lab_aws.client("ssm", region="eu-west-1").create_activation(IamRole="r")
+    created = lab_aws.client("ssm", region="eu-west-1").create_activation(IamRole=lab_aws.create_instance_role("r"))
     body = json.dumps({"ActivationCode": created["ActivationCode"], "ActivationId": created["ActivationId"],
                        "PublicKey": "key", "PublicKeyType": "Rsa", "Fingerprint": "fp"}).encode()
     headers = {"X-Amz-Target": "AmazonSSM.RegisterManagedInstance", "Content-Type": "application/x-amz-json-1.1"}
