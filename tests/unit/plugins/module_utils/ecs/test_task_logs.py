@@ -177,8 +177,8 @@ class FakeDefinitions:
                           "DescribeTaskDefinition")
 
 
-JOB = {"containerDefinitions": [_container("app", **{"awslogs-group": "/ecs/job", "awslogs-region": "eu-west-1",
-                                                       "awslogs-stream-prefix": "ecs"})]}
+JOB_LOGS = {"awslogs-group": "/ecs/job", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "ecs"}
+JOB = {"containerDefinitions": [_container("app", **JOB_LOGS)]}
 
 
 def test_stand_ins_name_the_streams_from_the_given_definition():
