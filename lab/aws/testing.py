@@ -20,6 +20,7 @@ is the same client side for an endpoint that runs elsewhere, e.g. ``python -m la
 - IAM: ``.create_instance_role(name)``: a role trusting ssm.amazonaws.com (CreateActivation refuses others);
   ``.create_user(name, policy)`` -> credentials of a lab IAM user limited to ``policy`` (the default
   credentials are the lab's admin user ``testing``, see lab.aws.auth).
+- ``StandInThread``: the base of the tests' stand-ins (agents, hosts) that run in a thread for a ``with`` block.
 - Agent calls: ``.register_managed_instance(activation_id, code, fingerprint=None, region=None)`` ->
   (instance_id, credentials) does the real unsigned RegisterManagedInstance (in ``region``, default the
   lab's: activations are regional) then RequestManagedInstanceRoleToken; ``.role_token(fingerprint)``;
@@ -237,3 +238,26 @@ def _send(request):
     except ValueError:
         payload = raw.decode("utf-8", "replace")
     return status, payload
+
+
+class StandInThread:
+    """A stand-in (agents, hosts) that runs ``run()`` in a daemon thread for a ``with`` block: ``stopping`` is set
+    when the block ends, and what ``run`` appended to ``errors`` fails the block's exit, so a failure is not
+    silent."""
+
+    def __init__(self, name):
+        self.stopping = threading.Event()
+        self.errors = []
+        self.thread = threading.Thread(target=self.run, name=name, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopping.set()
+        self.thread.join(timeout=30)
+        assert not self.errors, self.errors
+
+    def run(self):
+        raise NotImplementedError

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from lab.aws._ecs_testing import registration
+from lab.aws.testing import StandInThread
 
 from ..conftest import REPO_ROOT, PlayResult, play_command, play_env
 
@@ -56,7 +56,7 @@ def lab_account(lab_aws, monkeypatch):
     lab_aws.client("ecs").create_cluster(clusterName=CLUSTER)
 
 
-class Hosts:
+class Hosts(StandInThread):
     """The hosts' agents, from a thread: once the play hands them the activation (the file ``activation.json``,
     where the agent role's ecs_anywhere_register takes it as a module argument), each registers with SSM, sends
     its heartbeat and registers its container instance with its own credentials, and the hosts list themselves
@@ -66,20 +66,9 @@ class Hosts:
         self.lab = lab
         self.activation_path = directory / "activation.json"
         self.hosts_path = directory / "hosts.json"
-        self.stopping = threading.Event()
-        self.errors = []
-        self.thread = threading.Thread(target=self._run, name="hosts", daemon=True)
+        super().__init__("hosts")
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stopping.set()
-        self.thread.join(timeout=30)
-        assert not self.errors, self.errors
-
-    def _run(self):
+    def run(self):
         try:
             while not self.activation_path.exists():
                 if self.stopping.wait(0.1):

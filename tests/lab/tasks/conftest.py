@@ -3,9 +3,10 @@ are tests/lab/conftest.py's): an ECS cluster of external container instances wit
 stand-in that reports their tasks' state changes.
 """
 import json
-import threading
 
 import pytest
+
+from lab.aws.testing import StandInThread
 
 CLUSTER = "edge"
 
@@ -29,7 +30,7 @@ def edge_cluster(lab_aws):
     return instances
 
 
-class AgentStandIn:
+class AgentStandIn(StandInThread):
     """Plays the ECS agent of every lab instance from a thread: PENDING tasks are reported RUNNING (with a
     network binding per port mapping) and, when exit_code is set, then STOPPED with that exit code."""
 
@@ -37,20 +38,9 @@ class AgentStandIn:
         self.ecs = lab.client("ecs")
         self.cluster = cluster
         self.exit_code = exit_code
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="agent-stand-in", daemon=True)
-        self.errors = []
+        super().__init__("agent-stand-in")
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stopping.set()
-        self.thread.join(timeout=30)
-        assert not self.errors, self.errors
-
-    def _loop(self):
+    def run(self):
         while not self.stopping.wait(0.2):
             try:
                 self._report_pending()
