@@ -307,8 +307,12 @@ class Tasks:
             with self.lock:
                 local = self.agent.data["Tasks"].get(arn)
                 if local is None:
-                    if task.get("desiredStatus") != "RUNNING" or task.get("lastStatus") == "STOPPED":
+                    if task.get("lastStatus") == "STOPPED":
                         continue
+                    # A task stopped before the agent picked it up is taken all the same and goes straight to
+                    # STOPPED, reported as any stop is (the real engine adds every new task and moves it to its
+                    # desired status: aws/amazon-ecs-agent, agent/engine/docker_task_engine.go, AddTask); else ECS
+                    # would keep it PENDING and its service deployment would never complete.
                     local = self.adopt(task)
                 local["DesiredStatus"] = task.get("desiredStatus", local["DesiredStatus"])
                 if task.get("executionRoleCredentials"):

@@ -345,6 +345,7 @@ class _ReportingAgent:
 
     def __init__(self):
         self.data = {"Tasks": {}}
+        self.config = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION": "0s"}
         self.log = logging.getLogger("test")
         self.refuse = True
         self.sent = []
@@ -353,6 +354,9 @@ class _ReportingAgent:
         pass
 
     def remember_credentials(self, credentials):
+        pass
+
+    def forget_credentials(self, credentials_id):
         pass
 
     def submit_task_state(self, local):
@@ -380,3 +384,15 @@ def test_ecs_agent_sends_a_task_state_the_endpoint_refused_again_on_the_next_pol
         assert agent.sent == ["RUNNING"]  # sent once
     finally:
         running.set()
+
+
+def test_ecs_agent_reports_a_task_stopped_before_it_was_picked_up_as_stopped():
+    agent = _ReportingAgent()
+    agent.refuse = False
+    tasks = ecs_agent.Tasks(agent)
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/agents/4567"
+    definition = {"family": "web", "revision": 1, "containerDefinitions": [{"name": "web", "image": "web:1"}]}
+    tasks.reconcile([{"taskArn": arn, "desiredStatus": "STOPPED", "lastStatus": "PENDING", "taskDefinition": definition}])
+    wait_for(lambda: agent.sent == ["STOPPED"], 10, "the STOPPED report")
+    tasks.threads[arn].join(timeout=10)
+    assert arn not in agent.data["Tasks"]  # nothing was created, so nothing is kept for the clean-up wait
