@@ -47,9 +47,10 @@ unit: venv
 build: venv
 	hack/check-build.sh
 
-# pytest runs last so that CI's output ends with its summary line.
+# pytest runs last so that CI's output ends with its summary line. Two xdist workers: the fleet suites in two
+# lanes, each on its own lab, and the other tests wherever a worker is free (tests/conftest.py).
 test: host-deps sanity lint build
-	$(BIN)/pytest --durations=25 tests/unit $(wildcard tests/lab)
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=25 tests/unit $(wildcard tests/lab)
 
 demo: venv host-deps
 	$(BIN)/python -m lab demo --hosts 3

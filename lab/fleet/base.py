@@ -89,6 +89,13 @@ def ensure(log=print):
     """Return the base directory, building it first when missing or built from another recipe."""
     if is_current():
         return base_dir()
+    with config.cache_lock():
+        if is_current():  # another lab built it while this one waited
+            return base_dir()
+        return _build(log)
+
+
+def _build(log):
     data = recipe()
     config.CACHE_DIR.mkdir(parents=True, exist_ok=True)
     building = config.CACHE_DIR / f"base-{SUITE}.building"

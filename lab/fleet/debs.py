@@ -40,8 +40,13 @@ def stamp_path():
 def ensure(log=print):
     """The directory of .debs (downloaded once per recipe); the base must exist already."""
     stamp = _stamp()
-    if debs_dir().is_dir() and stamp_path().exists() and stamp_path().read_text().strip() == stamp:
-        return debs_dir()
+    with config.cache_lock():
+        if debs_dir().is_dir() and stamp_path().exists() and stamp_path().read_text().strip() == stamp:
+            return debs_dir()
+        return _fetch(stamp, log)
+
+
+def _fetch(stamp, log):
     base_root = base.base_dir()
     if not base_root.is_dir():
         raise LabError(f"the lab base {base_root} must be built before its packages are fetched")
@@ -85,12 +90,17 @@ def host_debs():
 def unpack(package, dest):
     """Extract one of LAB_PACKAGES into dest (once) and return dest."""
     marker = dest / ".unpacked"
-    if not marker.exists():
-        matches = sorted(debs_dir().glob(f"{package}_*.deb"))
-        if not matches:
-            raise LabError(f"no {package} package in {debs_dir()}")
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        run(["dpkg-deb", "-x", str(matches[-1]), str(dest)])
-        marker.write_text(matches[-1].name + "\n")
+    with config.cache_lock():
+        if not marker.exists():
+            _unpack(package, dest, marker)
     return dest
+
+
+def _unpack(package, dest, marker):
+    matches = sorted(debs_dir().glob(f"{package}_*.deb"))
+    if not matches:
+        raise LabError(f"no {package} package in {debs_dir()}")
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    run(["dpkg-deb", "-x", str(matches[-1]), str(dest)])
+    marker.write_text(matches[-1].name + "\n")

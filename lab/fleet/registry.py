@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from lab.fleet import config
 from lab.fleet.proc import LabError, run
 
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
@@ -49,10 +50,11 @@ def extract_binary(debs_dir, dest_dir):
     binary = dest_dir / "usr" / "bin" / "docker-registry"
     marker = dest_dir / ".unpacked"
     # The marker names the .deb, so a newer package is unpacked again.
-    if not (binary.is_file() and marker.is_file() and marker.read_text().strip() == deb.name):
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        run(["dpkg-deb", "-x", str(deb), str(dest_dir)])
-        marker.write_text(deb.name + "\n")
+    with config.cache_lock():
+        if not (binary.is_file() and marker.is_file() and marker.read_text().strip() == deb.name):
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            run(["dpkg-deb", "-x", str(deb), str(dest_dir)])
+            marker.write_text(deb.name + "\n")
     return binary
 
 

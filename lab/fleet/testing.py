@@ -1,16 +1,18 @@
-"""Helpers for tests that use the lab fleet (root needed: netns, mounts, nspawn). One lab at a time.
+"""Helpers for tests that use the lab fleet (root needed: netns, mounts, nspawn). One lab at a time per lab id.
 
-    with fleet_lab(hosts=3) as state:        # `python -m lab up`, then `down` and a leftover check at the end
-        lab_ok("exec", "--", "ansible", "all", "-m", "ping")
-        island_python("import boto3, json; print(json.dumps(boto3.client('ssm').describe_activations()))")
-        on_host(state["hosts"][0]["address"], "systemctl is-active ecs")
+    shared = SessionLab()                    # one per pytest session (tests/lab/conftest.py's session_lab)
+    state = shared.claim(hosts=3)            # up once, then reused: endpoint reset and hosts cleaned per claim
+    lab_ok("exec", "--", "ansible", "all", "-m", "ping")
+    island_python("import boto3, json; print(json.dumps(boto3.client('ssm').describe_activations()))")
+    on_host(state["hosts"][0]["address"], "systemctl is-active ecs")
+    shared.release()                         # down, nothing left behind (also at the session's end)
 """
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 from lab.fleet import config, hosts, island
@@ -35,6 +37,18 @@ def lab_ok(*args, **kwargs):
 def island_python(code):
     """Run Python code inside the island (boto3 against the lab endpoint) and return what it prints as JSON."""
     return json.loads(lab_ok("exec", "--", sys.executable, "-c", code).stdout)
+
+
+def lab_control(path, body=None):
+    """A call to the lab endpoint's /_lab/ control API (lab/README.md), from inside the island: its JSON answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    return island_python(f"""
+import os, urllib.request
+request = urllib.request.Request(os.environ["FLEETOPS_LAB_ENDPOINT_URL"].rstrip("/") + {urllib.parse.quote(path)!r},
+                                 data={data!r}, method={"POST" if data is not None else "GET"!r},
+                                 headers={{"Content-Type": "application/json"}})
+print(urllib.request.urlopen(request, timeout=30).read().decode())
+""")
 
 
 def on_host(address, command):
@@ -125,16 +139,43 @@ def wait_for(condition, timeout, what):
         time.sleep(1)
 
 
-@contextlib.contextmanager
-def fleet_lab(hosts=3):
-    """A lab with `hosts` hosts for the block; it must leave nothing behind when taken down."""
-    assert os.geteuid() == 0, "the fleet needs root (network namespaces, mounts, systemd-nspawn)"
-    status = lab("status")
-    assert "lab: down" in status.stdout, f"another lab is up; run `python -m lab down` first:\n{status.stdout}"
-    lab_ok("up", "--hosts", str(hosts))
-    state = lab_state()
-    try:
-        yield state
-    finally:
+class SessionLab:
+    """The one lab a pytest session (each pytest-xdist worker: its own lab id) shares between its fleet suites.
+
+    ``claim(hosts)`` gives a lab of exactly that many hosts in a clean state: brought up the first time (or when
+    the size changes, or with ``fresh=True`` for a suite that needs newly booted hosts); otherwise the endpoint is
+    reset (AWS state, faults, counters, clock, settings) and lab/playbooks/clean-hosts.yml takes the agents, their
+    state and every container off the hosts. Docker and its pulled images stay, so the next rollout does not install
+    them again. ``release()`` takes the lab down for a suite that brings its own up (and at the session's end)
+    and checks that nothing is left behind.
+    """
+
+    CLEAN_HOSTS = config.REPO_ROOT / "lab" / "playbooks" / "clean-hosts.yml"
+
+    def __init__(self):
+        self.state = None
+
+    def claim(self, hosts, fresh=False):
+        if self.state is not None and (fresh or len(self.state["hosts"]) != hosts or not self._still_up()):
+            self.release()
+        if self.state is None:
+            assert os.geteuid() == 0, "the fleet needs root (network namespaces, mounts, systemd-nspawn)"
+            status = lab("status")
+            assert "lab: down" in status.stdout, f"another lab is up; run `python -m lab down` first:\n{status.stdout}"
+            lab_ok("up", "--hosts", str(hosts))
+            self.state = lab_state()
+        else:
+            lab_control("/_lab/reset", {})
+            lab_ok("exec", "--", "ansible-playbook", str(self.CLEAN_HOSTS), timeout=600)
+        return self.state
+
+    def release(self):
+        if self.state is None:
+            return
+        state, self.state = self.state, None
         lab("down")
-    assert leftovers(state) == []
+        assert leftovers(state) == []
+
+    def _still_up(self):
+        """False when a test took the lab down itself (the fleet suite's last test does)."""
+        return (config.STATE_DIR / "lab.json").exists() and lab_state().get("status") == "up"

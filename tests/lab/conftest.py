@@ -7,8 +7,11 @@ callback, the return code and the whole output. Every run gets its own ANSIBLE_L
 log file under the test's tmp_path, so that a test can search everything the controller wrote.
 ``write_play``, ``play_command`` and ``play_env`` are its parts, for a test that runs the play itself.
 
-``fleet`` (module scope): a 3-host lab fleet for the module (lab.fleet.testing.fleet_lab); needs root and no
-other lab up. A suite that prepares its fleet otherwise defines its own ``fleet``.
+``session_lab`` (session scope): the one lab a test run (each pytest-xdist worker) shares, a
+lab.fleet.testing.SessionLab; suites claim it with the number of hosts they need and get it clean (endpoint reset,
+agents and containers off the hosts), or newly booted with ``fresh=True``. ``fleet`` (module scope): a claim of 3
+hosts. ``no_lab``: the shared lab taken down, for a test that brings its own lab up (`make demo`, `lab up`).
+Fleet modules carry ``pytestmark = pytest.mark.fleet`` (tests/conftest.py: the xdist lanes). Needs root.
 """
 import json
 import os
@@ -20,7 +23,7 @@ import pytest
 import yaml
 
 from lab.aws.pytest_plugin import lab_aws, lab_aws_env, lab_aws_server  # noqa: F401
-from lab.fleet.testing import fleet_lab
+from lab.fleet.testing import SessionLab
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,8 +105,18 @@ def run_play(lab_aws, tmp_path):  # noqa: F811  (lab_aws is the fixture imported
     return run
 
 
+@pytest.fixture(scope="session")
+def session_lab():
+    shared = SessionLab()
+    yield shared
+    shared.release()
+
 
 @pytest.fixture(scope="module")
-def fleet():
-    with fleet_lab(hosts=3) as state:
-        yield state
+def fleet(session_lab):
+    return session_lab.claim(hosts=3)
+
+
+@pytest.fixture
+def no_lab(session_lab):
+    session_lab.release()

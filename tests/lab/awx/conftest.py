@@ -2,21 +2,20 @@
 extra variables, artifacts), run inside the lab's island through `python -m lab exec` (the EE's place).
 
 The project is what docs/awx.md tells users to keep: a playbook that imports fleetops.ecs_anywhere.rollout.
-Each job gets its own controller package cache, as each AWX job gets its own EE container. Needs root and a
-lab that is down: each test module brings up its own (lab.fleet.testing.fleet_lab).
+Each job gets its own controller package cache, as each AWX job gets its own EE container. Needs root; each test
+module claims the session's lab (tests/lab/conftest.py's session_lab) with the hosts it needs.
 """
 import json
 import os
 import signal
 import subprocess
 import sys
-import urllib.parse
 from pathlib import Path
 
 import yaml
 
 from lab.fleet import config
-from lab.fleet.testing import create_clusters, describe_container_instances, island_python, wait_for
+from lab.fleet.testing import create_clusters, describe_container_instances, island_python, lab_control, wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LAB_VARS = REPO_ROOT / "lab" / "playbooks" / "lab-vars.yml"
@@ -116,18 +115,6 @@ def values_of_key(data, key):
 
 def create_cluster():
     create_clusters(CLUSTER)
-
-
-def lab_control(path, body=None):
-    """A call to the lab endpoint's /_lab/ control API, from inside the island."""
-    data = json.dumps(body).encode() if body is not None else None
-    return island_python(f"""
-import os, urllib.request
-request = urllib.request.Request(os.environ["FLEETOPS_LAB_ENDPOINT_URL"].rstrip("/") + {urllib.parse.quote(path)!r},
-                                 data={data!r}, method={"POST" if data is not None else "GET"!r},
-                                 headers={{"Content-Type": "application/json"}})
-print(urllib.request.urlopen(request, timeout=30).read().decode())
-""")
 
 
 def call_counts():

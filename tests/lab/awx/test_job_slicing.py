@@ -8,11 +8,12 @@ import collections
 
 import pytest
 
-from lab.fleet.testing import fleet_lab
+from lab.fleet.testing import lab_control
 
-from .conftest import RunnerJob, call_counts, container_instances, create_cluster, lab_control, ssm_state, wait_online
+from .conftest import RunnerJob, call_counts, container_instances, create_cluster, ssm_state, wait_online
 
 HOSTS, SLICES = 6, 3
+pytestmark = pytest.mark.fleet
 
 
 def awx_slices(hosts, count):
@@ -21,18 +22,18 @@ def awx_slices(hosts, count):
 
 
 @pytest.fixture(scope="module")
-def sliced(tmp_path_factory):
-    with fleet_lab(hosts=HOSTS) as state:
-        create_cluster()
-        lab_control("/_lab/counters/reset", {})
-        slices = awx_slices([host["name"] for host in state["hosts"]], SLICES)
-        workdir = tmp_path_factory.mktemp("slices")
-        jobs = [RunnerJob(workdir, f"slice-{number}", limit=hosts) for number, hosts in enumerate(slices, start=1)]
-        for job in jobs:
-            job.start()
-        for job in jobs:
-            job.wait(timeout=900)
-        yield {"jobs": jobs, "slices": slices}
+def sliced(session_lab, tmp_path_factory):
+    state = session_lab.claim(hosts=HOSTS)
+    create_cluster()
+    lab_control("/_lab/counters/reset", {})
+    slices = awx_slices([host["name"] for host in state["hosts"]], SLICES)
+    workdir = tmp_path_factory.mktemp("slices")
+    jobs = [RunnerJob(workdir, f"slice-{number}", limit=hosts) for number, hosts in enumerate(slices, start=1)]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.wait(timeout=900)
+    return {"jobs": jobs, "slices": slices}
 
 
 def test_each_slice_job_succeeds_on_its_own_hosts_only(sliced):

@@ -3,21 +3,22 @@ read the result of that one job (module fixture): its status and recap, what SSM
 call counters, and the job events AWX would store."""
 import pytest
 
-from lab.fleet.testing import fleet_lab
+from lab.fleet.testing import lab_control
 
-from .conftest import (NO_LOG_PLACEHOLDER, RunnerJob, call_counts, container_instances, create_cluster, lab_control,
-                       ssm_state, values_of_key, wait_online)
+from .conftest import (NO_LOG_PLACEHOLDER, RunnerJob, call_counts, container_instances, create_cluster, ssm_state,
+                       values_of_key, wait_online)
 
 HOSTS = 3
+pytestmark = pytest.mark.fleet
 
 
 @pytest.fixture(scope="module")
-def rollout(tmp_path_factory):
-    with fleet_lab(hosts=HOSTS) as state:
-        create_cluster()
-        lab_control("/_lab/counters/reset", {})
-        job = RunnerJob(tmp_path_factory.mktemp("runner"), "rollout").start().wait(timeout=900)
-        yield {"job": job, "hosts": sorted(host["name"] for host in state["hosts"])}
+def rollout(session_lab, tmp_path_factory):
+    state = session_lab.claim(hosts=HOSTS)
+    create_cluster()
+    lab_control("/_lab/counters/reset", {})
+    job = RunnerJob(tmp_path_factory.mktemp("runner"), "rollout").start().wait(timeout=900)
+    return {"job": job, "hosts": sorted(host["name"] for host in state["hosts"])}
 
 
 def test_the_job_succeeds_on_every_host(rollout):

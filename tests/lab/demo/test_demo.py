@@ -3,14 +3,18 @@ behind HAProxy, the answers of requests sent through it, the containers' own log
 the fleet through the inventory plugin, then nothing left after `lab down`."""
 import re
 
+import pytest
+
 from lab.fleet.testing import lab, lab_state, leftovers
 
 TABLE_ROW = re.compile(r'"(lab-host-0\d)\s+(mi-[0-9a-f]{17})\s+([0-9a-f-]{36})\s+([0-9a-f-]{36})\s+RUNNING\s+(10\.213\.\d+\.\d+):(\d+)"')
 ANSWER = re.compile(r'"task=([0-9a-f-]{36}) arn=arn:aws:ecs:us-east-1:123456789012:task/lab/\1 host=[0-9a-f]{12} version=1"')
 LOG_LINE = re.compile(r'"  web: serving on :80 as task ([0-9a-f-]{36}) \(version 1\)"')
 
+pytestmark = pytest.mark.fleet
 
-def test_demo_rolls_out_and_shows_the_fleet():
+
+def test_demo_rolls_out_and_shows_the_fleet(no_lab):
     assert "lab: down" in lab("status").stdout, "another lab is up; run `python -m lab down` first"
     try:
         demo = lab("demo", "--hosts", "3", timeout=900)

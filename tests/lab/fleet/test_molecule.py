@@ -6,11 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lab.fleet import config
 from lab.fleet.testing import lab, last_lab_state, leftovers
 
+pytestmark = pytest.mark.fleet
 
-def test_smoke_scenario_runs_offline_and_cleans_up():
+
+def test_smoke_scenario_runs_offline_and_cleans_up(no_lab):
     assert "lab: down" in lab("status").stdout, "another lab is up"
     venv_bin = str(Path(sys.executable).parent)
     env = dict(os.environ, PATH=os.pathsep.join([venv_bin, os.environ.get("PATH", "")]), ANSIBLE_FORCE_COLOR="0",

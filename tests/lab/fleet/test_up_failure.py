@@ -4,9 +4,11 @@ import pytest
 from lab.fleet import lab as fleet_lab
 from lab.fleet.testing import lab, last_lab_state, leftovers
 
+pytestmark = pytest.mark.fleet
+
 
 @pytest.mark.parametrize("step", fleet_lab.FAIL_POINTS)
-def test_failed_up_leaves_nothing(step):
+def test_failed_up_leaves_nothing(no_lab, step):
     assert "lab: down" in lab("status").stdout, "another lab is up"
     result = lab("up", "--hosts", "2", env={fleet_lab.FAIL_AFTER: step})
     assert result.returncode == 1

@@ -1,6 +1,6 @@
 """The ecs_anywhere inventory on the lab fleet after a rollout: hosts in their cluster groups, reachable.
 
-Needs root; brings up its own 2-host lab for the module with lab.fleet.testing.fleet_lab, rolls ECS Anywhere
+Needs root; claims the session's lab with 3 hosts (tests/lab/conftest.py's session_lab), rolls ECS Anywhere
 out with playbooks/rollout.yml and the lab settings lab/playbooks/lab-vars.yml (the agent role: packages from
 the lab's signed apt repo as a mirror, agents pointed at the lab endpoint, cluster "lab"), then runs
 `ansible-inventory --graph` and `ansible all -m ping` through lab/playbooks/lab.ecs_anywhere.yml, inside the
@@ -12,27 +12,28 @@ import re
 import pytest
 
 from lab.fleet import config
-from lab.fleet.testing import create_clusters, fleet_lab, lab
+from lab.fleet.testing import create_clusters, lab
 
 PLAYBOOKS = config.REPO_ROOT / "lab" / "playbooks"
 INVENTORY = PLAYBOOKS / "lab.ecs_anywhere.yml"
 CLUSTER = "lab"  # lab-vars.yml's agent_cluster, the inventory's clusters
+pytestmark = pytest.mark.fleet
 PLAIN_OUTPUT = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    with fleet_lab(hosts=2) as state:
-        create_clusters(CLUSTER)
-        workdir = tmp_path_factory.mktemp("rollout")
-        extra_vars = workdir / "vars.json"
-        # The module's own controller package cache, as each AWX job has its own.
-        extra_vars.write_text(json.dumps({"agent_local_cache_path": str(workdir / "packages")}))
-        rollout = lab("exec", "--", "ansible-playbook", str(config.REPO_ROOT / "playbooks" / "rollout.yml"),
-                      "-e", f"@{PLAYBOOKS / 'lab-vars.yml'}", "-e", f"@{extra_vars}",
-                      env=dict(PLAIN_OUTPUT, ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-local")), timeout=900)
-        assert rollout.returncode == 0, rollout.stdout[-6000:] + rollout.stderr[-3000:]
-        yield state
+def fleet(session_lab, tmp_path_factory):
+    state = session_lab.claim(hosts=3)
+    create_clusters(CLUSTER)
+    workdir = tmp_path_factory.mktemp("rollout")
+    extra_vars = workdir / "vars.json"
+    # The module's own controller package cache, as each AWX job has its own.
+    extra_vars.write_text(json.dumps({"agent_local_cache_path": str(workdir / "packages")}))
+    rollout = lab("exec", "--", "ansible-playbook", str(config.REPO_ROOT / "playbooks" / "rollout.yml"),
+                  "-e", f"@{PLAYBOOKS / 'lab-vars.yml'}", "-e", f"@{extra_vars}",
+                  env=dict(PLAIN_OUTPUT, ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-local")), timeout=900)
+    assert rollout.returncode == 0, rollout.stdout[-6000:] + rollout.stderr[-3000:]
+    return state
 
 
 def graph(text):

@@ -1,6 +1,6 @@
 """ecs_anywhere_register on booted lab hosts (systemd-nspawn, agent stand-ins from the signed apt repo), with the
-controller modules against the lab endpoint. Needs root; brings up its own 3-host lab for the module (the
-integrator may move this onto a shared fleet fixture).
+controller modules against the lab endpoint. Needs root; claims the session's lab with 3 hosts
+(tests/lab/conftest.py's session_lab).
 
 The tests share the lab and run in file order:
 1. one activation with limit 3 registers the 3 hosts; a second run changes nothing and uses no registration;
@@ -17,23 +17,24 @@ from pathlib import Path
 import pytest
 
 from lab.fleet import config
-from lab.fleet.testing import SSH_OPTIONS, create_clusters, fleet_lab, island_python, lab, on_host, wait_for
+from lab.fleet.testing import SSH_OPTIONS, create_clusters, island_python, lab, on_host, wait_for
 
 from ..conftest import PlayResult
 from .conftest import files_containing
 
 FILES = Path(__file__).parent / "files"
 CLUSTER, OTHER_CLUSTER = "edge", "green"
+pytestmark = pytest.mark.fleet
 TAGS = {"managed-by": "fleetops.ecs_anywhere", "cluster": CLUSTER}
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    with fleet_lab(hosts=3) as state:
-        create_clusters(CLUSTER, OTHER_CLUSTER)
-        prepared = play("prepare.yml", tmp_path_factory.mktemp("prepare"))
-        assert prepared.returncode == 0, prepared.output
-        yield state
+def fleet(session_lab, tmp_path_factory):
+    state = session_lab.claim(hosts=3)
+    create_clusters(CLUSTER, OTHER_CLUSTER)
+    prepared = play("prepare.yml", tmp_path_factory.mktemp("prepare"))
+    assert prepared.returncode == 0, prepared.output
+    return state
 
 
 def play(playbook, workdir, verbosity=0, env=None, **extra_vars):

@@ -1,35 +1,16 @@
 """The role and playbook scenarios of extensions/molecule/ (see each molecule.yml), run by `molecule test` inside the
-island on one 3-host lab that this module brings up and takes down. Each scenario's prepare step resets the lab
-endpoint and cleans the hosts, so every scenario starts from a clean lab whatever ran before.
-
-Needs root (the lab fleet). If another lab is up (another suite on this machine), the module waits for it to go
-away, polling `python -m lab status`, for up to 15 minutes.
+island on the session's lab, claimed with 3 hosts (tests/lab/conftest.py's session_lab). Each scenario's prepare
+step resets the lab endpoint and cleans the hosts, so every scenario starts from a clean lab whatever ran before.
+Needs root (the lab fleet).
 """
-import os
 import re
-import time
 
 import pytest
 
-from lab.fleet.testing import fleet_lab, island_python, lab
+from lab.fleet.testing import island_python, lab
 
 SCENARIOS = ["default", "offline", "reregister", "decommission", "upgrade", "faults", "secrets"]
-LAB_BUSY_TIMEOUT = 15 * 60
-
-
-def wait_for_free_lab():
-    deadline = time.monotonic() + LAB_BUSY_TIMEOUT
-    while "lab: down" not in lab("status").stdout:
-        assert time.monotonic() < deadline, f"another lab is still up after {LAB_BUSY_TIMEOUT} s"
-        time.sleep(30)
-
-
-@pytest.fixture(scope="module")
-def fleet():
-    assert os.geteuid() == 0, "the molecule scenarios need root (network namespaces, mounts, systemd-nspawn)"
-    wait_for_free_lab()
-    with fleet_lab(hosts=3) as state:
-        yield state
+pytestmark = pytest.mark.fleet
 
 
 def molecule_test(scenario):

@@ -12,8 +12,8 @@ the first 3 by the collection's rollout playbook, services run by the deploy rol
   load: ECS moves the REPLICA service's tasks off them before their agents stop, the service never has fewer
   RUNNING tasks than its minimum healthy count, and no request through HAProxy fails.
 
-The module fixture brings its own lab up and down; the tests run in file order on it (the later ones build on
-the service and hosts the earlier ones leave). Needs root and no other lab of the same id.
+The module claims the session's lab with 4 hosts (tests/lab/conftest.py's session_lab); the tests run in file
+order on it (the later ones build on the service and hosts the earlier ones leave). Needs root.
 """
 import json
 import re
@@ -23,19 +23,20 @@ import yaml
 
 from lab.bench import rolling
 from lab.fleet import config
-from lab.fleet.testing import create_clusters, fleet_lab, island_python, lab, on_host, wait_for
+from lab.fleet.testing import create_clusters, island_python, lab, on_host, wait_for
 
 CLUSTER = "lab"  # lab-vars.yml's agent_cluster
 HOSTS = [config.host_name(index) for index in range(1, 5)]
+pytestmark = pytest.mark.fleet
 
 
 @pytest.fixture(scope="module")
-def fleet():
-    with fleet_lab(hosts=4) as state:
-        create_clusters(CLUSTER)
-        rolled = rolling.playbook("rollout", {}, limit=HOSTS[:3])
-        assert rolled.returncode == 0, rolled.stdout[-5000:] + rolled.stderr[-2000:]
-        yield state
+def fleet(session_lab):
+    state = session_lab.claim(hosts=4)
+    create_clusters(CLUSTER)
+    rolled = rolling.playbook("rollout", {}, limit=HOSTS[:3])
+    assert rolled.returncode == 0, rolled.stdout[-5000:] + rolled.stderr[-2000:]
+    return state
 
 
 def ecs_state(service):

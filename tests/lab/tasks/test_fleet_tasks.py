@@ -2,8 +2,7 @@
 SSM and ECS and run each task as containers in the host's Docker Engine, pulled from the lab's ECR stand-in,
 logging through dockerd's awslogs driver to the lab's CloudWatch Logs (lab/agents, lab/PROTOCOL.md).
 
-The module fixture `fleet` (tests/lab/conftest.py) brings a 3-host lab up and down (lab.fleet.testing.fleet_lab);
-the fleet needs root and no other lab running. Each test uses its own task definition family and stops what it
+The module fixture `fleet` (tests/lab/conftest.py) claims the session's lab with 3 hosts; the fleet needs root. Each test uses its own task definition family and stops what it
 started, so the next one finds no task of it on the hosts.
 """
 import json
@@ -18,6 +17,7 @@ CLUSTER = "fleet-tasks"
 AGENTS_PLAYBOOK = "tests/lab/fleet/files/agents.yml"
 EXECUTION_ROLE = f"arn:aws:iam::{config.ACCOUNT_ID}:role/ecsTaskExecutionRole"
 LOG_GROUP = "/ecs/fleet-tasks"
+pytestmark = pytest.mark.fleet
 
 
 @pytest.fixture(scope="module")
