@@ -49,7 +49,9 @@ build: venv
 
 # pytest runs last so that CI's output ends with its summary line. Two xdist workers: the fleet suites in two
 # lanes, each on its own lab, and the other tests wherever a worker is free (tests/conftest.py).
-test: host-deps sanity lint build
+# sanity, lint and build are independent: they run side by side, each one's output kept together.
+test: host-deps venv
+	$(MAKE) -j3 --output-sync=target sanity lint build
 	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=25 tests/unit $(wildcard tests/lab)
 
 demo: venv host-deps

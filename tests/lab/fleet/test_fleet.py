@@ -1,7 +1,7 @@
 """The lab fleet end to end: up, Ansible over SSH, the island's isolation, the agent stand-ins, down.
 
-The tests share one newly booted 3-host lab (the session's, claimed fresh) and run in file order; the last one
-takes the lab down.
+The tests share the session's lab, claimed with 3 hosts (tests/lab/conftest.py's `fleet`), and run in file order;
+the last one takes the lab down.
 """
 import ipaddress
 import json
@@ -18,11 +18,6 @@ CLUSTER = "lab-fleet"
 pytestmark = pytest.mark.fleet
 # Addresses outside the lab: public resolvers, and this machine's own global addresses (added below).
 OUTSIDE = ["1.1.1.1", "8.8.8.8", "192.168.1.1", "172.17.0.1"]
-
-
-@pytest.fixture(scope="module")
-def fleet(session_lab):
-    return session_lab.claim(hosts=3, fresh=True)
 
 
 def machine_addresses():

@@ -1,4 +1,4 @@
-"""ECS services on the lab fleet, with real containers behind HAProxy: 4 booted hosts, the agents rolled out on
+"""ECS services on the lab fleet, with real containers behind HAProxy: 4 hosts of the lab, the agents rolled out on
 the first 3 by the collection's rollout playbook, services run by the deploy role (lab.bench.rolling).
 
 - A REPLICA service of 6 tasks on 3 hosts rolls to a new revision (50/200) while a load generator sends
@@ -12,7 +12,7 @@ the first 3 by the collection's rollout playbook, services run by the deploy rol
   load: ECS moves the REPLICA service's tasks off them before their agents stop, the service never has fewer
   RUNNING tasks than its minimum healthy count, and no request through HAProxy fails.
 
-The module claims the session's lab with 4 hosts (tests/lab/conftest.py's session_lab); the tests run in file
+The module claims the session's lab (6 hosts, the first 4 used) (tests/lab/conftest.py's session_lab); the tests run in file
 order on it (the later ones build on the service and hosts the earlier ones leave). Needs root.
 """
 import json
@@ -32,7 +32,9 @@ pytestmark = pytest.mark.fleet
 
 @pytest.fixture(scope="module")
 def fleet(session_lab):
-    state = session_lab.claim(hosts=4)
+    # 6 hosts, of which the tests use the first 4 (every playbook run is limited): the job slicing suite runs next
+    # on the same lab (tests/conftest.py) and needs 6.
+    state = session_lab.claim(hosts=6)
     create_clusters(CLUSTER)
     rolled = rolling.playbook("rollout", {}, limit=HOSTS[:3])
     assert rolled.returncode == 0, rolled.stdout[-5000:] + rolled.stderr[-2000:]
