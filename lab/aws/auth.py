@@ -24,6 +24,11 @@ injected faults); it answers an AWS error or None. What it checks, in AWS's orde
    sts:GetCallerIdentity is always allowed.
    Session (role) credentials are authenticated but their role's policies are not evaluated.
 
+Which actions each IAM user was allowed, in the order of their first use, is kept until the next reset and
+served at ``GET /_lab/iam/used-actions`` (``{"users": {name: [action, ...]}}``): what IAM's action-level
+"last accessed information" tells an administrator who trims a policy to what is used
+(docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed.html), without the times.
+
 Query-protocol services (IAM, STS) answer the same refusals with their own codes: MissingAuthenticationToken,
 InvalidClientTokenId, ExpiredToken, SignatureDoesNotMatch, AccessDenied (HTTP 403); JSON services answer 400.
 Codes and wording: AWS's Common Errors pages (e.g. docs.aws.amazon.com/mgn/latest/APIReference/CommonErrors.html),
@@ -78,6 +83,7 @@ REFUSALS = {
 _sessions_lock = threading.Lock()
 _sessions = {}  # access key id -> moto AssumedRole, indexed as moto STS issues them
 _sessions_seen = [0]
+_used_actions = {}  # IAM user name -> the actions it was allowed, in the order of their first use
 
 
 class Identity:
@@ -252,6 +258,16 @@ def _authorize(identity, action, resource):
     if not allowed:
         raise Refused("denied", f"User: {identity.arn} is not authorized to perform: {action} on resource: "
                                 f"{resource} because no identity-based policy allows the {action} action")
+    with _sessions_lock:
+        used = _used_actions.setdefault(identity.user_name, [])
+        if action not in used:
+            used.append(action)
+
+
+@core.lab_route("/_lab/iam/used-actions", methods=("GET",))
+def used_actions(request):
+    with _sessions_lock:
+        return 200, {"users": {name: list(actions) for name, actions in _used_actions.items()}}
 
 
 # --- the account the lab starts with ------------------------------------------------------------
@@ -261,6 +277,7 @@ def seed_account():
     with _sessions_lock:
         _sessions.clear()
         _sessions_seen[0] = 0
+        _used_actions.clear()
     iam = _iam()
     if ADMIN_USER not in iam.users:
         iam.create_user(region_name="us-east-1", user_name=ADMIN_USER)

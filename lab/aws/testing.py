@@ -171,6 +171,10 @@ class LabEndpoint:
         key = iam.create_access_key(UserName=name)["AccessKey"]
         return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"], "SessionToken": None}
 
+    def used_actions(self, user):
+        """The actions the lab IAM user was allowed since the last reset, in the order of their first use."""
+        return self.control("GET", "/_lab/iam/used-actions")["users"].get(user, [])
+
     def register_managed_instance(self, activation_id, code, fingerprint=None, region=None):
         """Register as the agent does (unsigned, in ``region``, default the lab's) and fetch role credentials:
         (instance_id, credentials)."""

@@ -11,7 +11,6 @@ import shlex
 import shutil
 import sys
 import time
-from pathlib import Path
 
 from lab.fleet import base, config, debs, ecr, hosts, island, repo
 from lab.fleet.proc import LabError, in_island, is_ours, lab_python, python_env, reap_children, run, spawn, stop

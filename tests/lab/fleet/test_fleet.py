@@ -6,7 +6,6 @@ the last one takes the lab down.
 import ipaddress
 import json
 import subprocess
-import time
 
 import pytest
 

@@ -172,3 +172,16 @@ def test_create_activation_needs_pass_role_on_the_role(lab_aws):
         f"User: arn:aws:iam::{ACCOUNT}:user/operator is not authorized to perform: iam:PassRole on resource: "
         f"arn:aws:iam::{ACCOUNT}:role/otherRole because no identity-based policy allows the iam:PassRole action")
     assert len(lab_aws.client("ssm").describe_activations()["ActivationList"]) == 1
+
+
+def test_each_users_allowed_actions_are_listed_in_first_use_order_until_a_reset(lab_aws):
+    credentials = lab_aws.create_user("reader", policy(
+        {"Effect": "Allow", "Action": ["ecs:List*", "ssm:DescribeActivations"], "Resource": "*"}))
+    ecs = lab_aws.client("ecs", credentials=credentials)
+    ecs.list_clusters()
+    lab_aws.client("ssm", credentials=credentials).describe_activations()
+    ecs.list_clusters()
+    refusal(lambda: ecs.describe_clusters(clusters=["edge"]))  # refused: not a used action
+    assert lab_aws.used_actions("reader") == ["ecs:ListClusters", "ssm:DescribeActivations"]
+    lab_aws.reset()
+    assert lab_aws.used_actions("reader") == []

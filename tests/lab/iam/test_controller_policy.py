@@ -2,14 +2,15 @@
 
 The controller side of the rollout, deploy and decommission flows (the modules with the arguments the roles give
 them, and the inventory plugin) runs against the in-process lab endpoint with the credentials of a lab IAM user
-whose only policy is the published one, and passes. The hosts' side is played from a thread as the agents would play it, with
-their own credentials: registration with the activation, the SSM heartbeat, container instance registration;
-then the ECS agent reporting task states and the awslogs driver writing a stream (as the lab admin). Then, for each action of
-the policy, the same flows with that one action taken out fail with the lab's AccessDenied naming it.
+whose only policy is the published one, stage by stage (STAGES), and passes; the actions the lab saw that user use
+are exactly the policy's, each first used in the stage FIRST_STAGE names. The hosts' side is played from a thread
+as the agents would play it, with their own credentials: registration with the activation, the SSM heartbeat,
+container instance registration; then the ECS agent reporting task states and the awslogs driver writing a stream
+(as the lab admin). Then, for each action of the policy, its stage with that one action taken out fails with the
+lab's AccessDenied naming it, from the state the earlier stages leave (made by the lab admin).
 """
 import copy
 import json
-import os
 import subprocess
 import sys
 import time
@@ -123,7 +124,12 @@ def module(task_name, module_name, **arguments):
     return {"name": task_name, f"fleetops.ecs_anywhere.{module_name}": arguments}
 
 
-def rollout(directory):
+def read_hosts(directory):
+    return {"name": "read the hosts", "ansible.builtin.set_fact": {
+        "fleet": "{{ lookup('ansible.builtin.file', '" + str(directory / "hosts.json") + "') | from_json }}"}}
+
+
+def rollout(directory, connection):
     """roles/agent/tasks/register.yml and deregister_stale.yml, the hosts' registration handed to Hosts."""
     return [
         dict(module("create activation", "ecs_anywhere_activation", iam_role="ecsAnywhereRole", registration_limit=HOSTS,
@@ -134,8 +140,7 @@ def rollout(directory):
             "content": '{"id": "{{ activation.activation_id }}", "code": "{{ activation.activation_code }}"}'}},
         {"name": "wait for the hosts to join", "ansible.builtin.wait_for": {"path": str(directory / "hosts.json"),
                                                                            "timeout": 60, "sleep": 1}},
-        {"name": "read the hosts", "ansible.builtin.set_fact": {
-            "fleet": "{{ lookup('ansible.builtin.file', '" + str(directory / "hosts.json") + "') | from_json }}"}},
+        read_hosts(directory),
         module("delete activation", "ecs_anywhere_activation", state="absent", activation_id="{{ activation.activation_id }}"),
         module("deregister stale container instances", "ecs_container_instance", cluster=CLUSTER,
                managed_instance_ids="{{ fleet.managed_instance_ids }}", exclude="{{ fleet.container_instance_arns }}",
@@ -143,11 +148,12 @@ def rollout(directory):
     ]
 
 
-def deploy():
+def deploy(directory, connection):
     """roles/deploy/tasks/main.yml, standalone.yml (deploy_mode per_host, then count), service.yml and
     service_sync.yml; ecs_task_logs."""
     breaker = {"enable": True, "rollback": True}
     return [
+        read_hosts(directory),
         dict(module("register task definition", "ecs_task_definition", task_definition=task_definition()),
              register="definition"),
         module("ensure a task on each host", "ecs_run_task", cluster=CLUSTER, operation="ensure",
@@ -180,9 +186,10 @@ def inventory(directory, connection):
             "that": ["(listed.stdout | from_json)._meta.hostvars | length == " + str(HOSTS)]}}]
 
 
-def decommission():
+def decommission(directory, connection):
     """roles/decommission/tasks/main.yml, after scaling the service in (its tasks would wait for room elsewhere)."""
     return [
+        read_hosts(directory),
         module("scale service in", "ecs_service", cluster=CLUSTER, name="web", desired_count=0, wait=True,
                wait_delay=1, wait_timeout=60),
         module("drain", "ecs_container_instance", cluster=CLUSTER, container_instances="{{ fleet.container_instance_arns }}",
@@ -196,35 +203,102 @@ def decommission():
     ]
 
 
-def run_flows(lab, credentials, directory):
-    """One play of the rollout, deploy and decommission flows' controller side, as the given lab user."""
+STAGES = {"rollout": rollout, "deploy": deploy, "inventory": inventory, "decommission": decommission}
+# The stage that first calls each action of the published policy (test_the_flows_pass_with_exactly_the_published_policy
+# checks it against the actions the lab saw the controller use).
+FIRST_STAGE = {
+    "iam:GetRole": "rollout", "iam:ListAttachedRolePolicies": "rollout", "ssm:CreateActivation": "rollout",
+    "iam:PassRole": "rollout", "ssm:DeleteActivation": "rollout", "ecs:ListContainerInstances": "rollout",
+    "ecs:DescribeContainerInstances": "rollout", "ssm:DescribeActivations": "rollout",
+    "ecs:RegisterTaskDefinition": "deploy", "ecs:DescribeTaskDefinition": "deploy", "ecs:ListTasks": "deploy",
+    "ecs:DescribeTasks": "deploy", "ecs:StartTask": "deploy", "ecs:RunTask": "deploy", "ecs:CreateService": "deploy",
+    "ecs:DescribeServices": "deploy", "logs:GetLogEvents": "deploy",
+    "ecs:ListClusters": "inventory", "ssm:DescribeInstanceInformation": "inventory",
+    "ecs:UpdateService": "decommission", "ecs:UpdateContainerInstancesState": "decommission",
+    "ecs:StopTask": "decommission", "ecs:DeregisterContainerInstance": "decommission",
+    "ssm:DeregisterManagedInstance": "decommission",
+}
+
+
+def run_stage(lab, credentials, directory, stage):
+    """One play of a stage of the flows' controller side, as the given lab user."""
     connection = {"endpoint_url": lab.url, "region": lab.region, "access_key": credentials["AccessKeyId"],
                   "secret_key": credentials["SecretAccessKey"]}
-    play = [{"name": "controller", "hosts": "localhost", "gather_facts": False, "connection": "local",
+    play = [{"name": f"controller: {stage}", "hosts": "localhost", "gather_facts": False, "connection": "local",
              "vars": {"ansible_python_interpreter": sys.executable},
              "module_defaults": {"group/fleetops.ecs_anywhere.ecs_anywhere": connection},
-             "tasks": rollout(directory) + deploy() + inventory(directory, connection) + decommission()}]
-    path = directory / "flows.yml"
+             "tasks": STAGES[stage](directory, connection)}]
+    path = directory / f"{stage}.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
-    with Hosts(lab, directory):
-        process = subprocess.run(play_command(path, "localhost,"), capture_output=True, text=True,
-                                 env=play_env(directory), cwd=directory, timeout=600)
+    process = subprocess.run(play_command(path, "localhost,"), capture_output=True, text=True,
+                             env=play_env(directory), cwd=directory, timeout=600)
     return PlayResult(process, directory / "ansible.log")
+
+
+def join_fleet(lab, directory):
+    """What the rollout stage leaves, made by the lab admin: the hosts joined with a deleted activation."""
+    ssm = lab.client("ssm")
+    activation = ssm.create_activation(IamRole="ecsAnywhereRole", RegistrationLimit=HOSTS)
+    # Whole or not at all, as the play's copy task writes it: the thread reads it as soon as it exists.
+    handed = directory / "activation.json.tmp"
+    handed.write_text(json.dumps({"id": activation["ActivationId"], "code": activation["ActivationCode"]}))
+    handed.replace(directory / "activation.json")
+    hosts = directory / "hosts.json"
+    deadline = time.monotonic() + 60
+    while not hosts.exists():
+        assert time.monotonic() < deadline, "the hosts did not join within 60 s"
+        time.sleep(0.1)
+    ssm.delete_activation(ActivationId=activation["ActivationId"])
+    return json.loads(hosts.read_text())
+
+
+def deploy_fleet(lab, fleet):
+    """What the deploy stage leaves, made by the lab admin: a task on each host and one by count (started by
+    fleetops-deploy), and the service, all RUNNING."""
+    ecs = lab.client("ecs")
+    definition = ecs.register_task_definition(**task_definition())["taskDefinition"]["taskDefinitionArn"]
+    ecs.start_task(cluster=CLUSTER, taskDefinition=definition, containerInstances=fleet["container_instance_arns"],
+                   startedBy="fleetops-deploy")
+    ecs.run_task(cluster=CLUSTER, taskDefinition=definition, count=1, launchType="EXTERNAL", startedBy="fleetops-deploy")
+    ecs.create_service(cluster=CLUSTER, serviceName="web", taskDefinition=definition, desiredCount=HOSTS, launchType="EXTERNAL",
+                       placementConstraints=[{"type": "distinctInstance"}])
+    deadline = time.monotonic() + 60
+    while True:
+        arns = ecs.list_tasks(cluster=CLUSTER, desiredStatus="RUNNING")["taskArns"]
+        statuses = [task["lastStatus"] for task in ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"]] if arns else []
+        if statuses.count("RUNNING") == HOSTS + 1 + HOSTS:
+            return
+        assert time.monotonic() < deadline, f"the deployed tasks are not all RUNNING after 60 s: {statuses}"
+        time.sleep(0.2)
 
 
 def test_the_flows_pass_with_exactly_the_published_policy(lab_aws, tmp_path):
     credentials = lab_aws.create_user(USER, published_policy())
-    result = run_flows(lab_aws, credentials, tmp_path)
-    assert result.returncode == 0, result.output
+    first_stage = {}
+    with Hosts(lab_aws, tmp_path):
+        for stage in STAGES:
+            result = run_stage(lab_aws, credentials, tmp_path, stage)
+            assert result.returncode == 0, result.output
+            for action in lab_aws.used_actions(USER):
+                first_stage.setdefault(action, stage)
     # Everything the flows made is gone again: activation deleted, instances deregistered from ECS and SSM.
     assert lab_aws.client("ssm").describe_activations()["ActivationList"] == []
     assert lab_aws.client("ssm").describe_instance_information()["InstanceInformationList"] == []
     assert lab_aws.client("ecs").list_container_instances(cluster=CLUSTER, status="ACTIVE")["containerInstanceArns"] == []
+    # The controller used every action of the policy and no other, each first in the stage FIRST_STAGE says.
+    assert sorted(first_stage) == sorted(policy_actions(published_policy()))
+    assert first_stage == FIRST_STAGE
 
 
 @pytest.mark.parametrize("action", policy_actions(published_policy()))
 def test_each_action_of_the_policy_is_needed(lab_aws, tmp_path, action):
+    stage = FIRST_STAGE[action]
     credentials = lab_aws.create_user(USER, without_action(published_policy(), action))
-    result = run_flows(lab_aws, credentials, tmp_path)
-    assert result.returncode != 0, f"the flows passed without {action}"
+    with Hosts(lab_aws, tmp_path):
+        if stage != "rollout":
+            fleet = join_fleet(lab_aws, tmp_path)
+            if stage == "decommission":
+                deploy_fleet(lab_aws, fleet)
+        result = run_stage(lab_aws, credentials, tmp_path, stage)
+    assert result.returncode != 0, f"the {stage} stage passed without {action}"
     assert "AccessDenied" in result.output and f"not authorized to perform: {action} " in result.output, result.output[-3000:]
