@@ -17,27 +17,35 @@ if _WORKER:
     # Set before any test module imports lab.fleet.config, which reads it once.
     os.environ["FLEETOPS_LAB_ID"] = str(int(os.environ.get("FLEETOPS_LAB_ID", "0")) + int(_WORKER.removeprefix("gw")))
 
-# Each lane's modules in the order they run: claims of the same size follow each other, so the session's lab is
-# cleaned and reused instead of booted again (tests/lab/conftest.py's session_lab), and the tests that need the
-# lab down come first. The two lanes' fleet minutes are about equal once the other tests fill the gaps.
+# Each lane's modules (or single tests, by node id) in the order they run. Claims of the same size follow each other,
+# so that the session's lab is cleaned and reused instead of booted again (tests/lab/conftest.py's session_lab); the
+# tests that need the lab down come first. The molecule scenarios are split between the lanes to even them out.
+MOLECULE = "tests/lab/roles/test_molecule_scenarios.py::test_scenario"
 FLEET_LANES = {
     "fleet-1": [
         "tests/lab/demo/test_demo.py",
         "tests/lab/fleet/test_molecule.py",
         "tests/lab/fleet/test_up_failure.py",
         "tests/lab/registration/test_register_fleet.py",
-        "tests/lab/roles/test_molecule_scenarios.py",
+        f"{MOLECULE}[default]",
+        f"{MOLECULE}[offline]",
+        f"{MOLECULE}[secrets]",
         "tests/lab/tasks/test_fleet_tasks.py",
+        "tests/lab/services/test_services_fleet.py",
     ],
     "fleet-2": [
         "tests/lab/awx/test_runner.py",
         "tests/lab/inventory/test_inventory_fleet.py",
+        f"{MOLECULE}[faults]",
+        f"{MOLECULE}[upgrade]",
+        f"{MOLECULE}[reregister]",
+        f"{MOLECULE}[decommission]",
         "tests/lab/fleet/test_fleet.py",  # its last test takes the lab down
-        "tests/lab/services/test_services_fleet.py",
         "tests/lab/awx/test_job_slicing.py",
     ],
 }
-_POSITION = {path: (number, index) for number, paths in enumerate(FLEET_LANES.values()) for index, path in enumerate(paths)}
+_POSITION = {name: (number, index)
+             for number, names in enumerate(FLEET_LANES.values()) for index, name in enumerate(names)}
 _LANE_NAMES = list(FLEET_LANES)
 
 
@@ -49,7 +57,10 @@ def _position(item):
     """(lane number, place in the lane) of a fleet test; None for any other test."""
     if item.get_closest_marker("fleet") is None:
         return None
-    return _POSITION.get(item.path.relative_to(item.config.rootpath).as_posix(), (0, len(_POSITION)))
+    for name in (item.nodeid, item.nodeid.split("::", 1)[0]):
+        if name in _POSITION:
+            return _POSITION[name]
+    return 0, len(_POSITION)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -8,10 +8,11 @@ log file under the test's tmp_path, so that a test can search everything the con
 ``write_play``, ``play_command`` and ``play_env`` are its parts, for a test that runs the play itself.
 
 ``session_lab`` (session scope): the one lab a test run (each pytest-xdist worker) shares, a
-lab.fleet.testing.SessionLab; suites claim it with the number of hosts they need and get it clean (endpoint reset,
-agents and containers off the hosts), or newly booted with ``fresh=True``. ``fleet`` (module scope): a claim of 3
-hosts. ``no_lab``: the shared lab taken down, for a test that brings its own lab up (`make demo`, `lab up`).
-Fleet modules carry ``pytestmark = pytest.mark.fleet`` (tests/conftest.py: the xdist lanes). Needs root.
+lab.fleet.testing.SessionLab, taken down as soon as the worker's next test is not a fleet test. Suites claim it with
+the number of hosts they need and get it clean (endpoint reset, agents and containers off the hosts), or newly
+booted with ``fresh=True``. ``fleet`` (module scope): a claim of 3 hosts. ``no_lab``: the shared lab taken down, for a
+test that brings its own lab up (`make demo`, `lab up`). Fleet modules carry ``pytestmark = pytest.mark.fleet``
+(tests/conftest.py: the xdist lanes). Needs root.
 """
 import json
 import os
@@ -105,11 +106,21 @@ def run_play(lab_aws, tmp_path):  # noqa: F811  (lab_aws is the fixture imported
     return run
 
 
+_SHARED_LAB = SessionLab()
+
+
 @pytest.fixture(scope="session")
 def session_lab():
-    shared = SessionLab()
-    yield shared
-    shared.release()
+    yield _SHARED_LAB
+    _SHARED_LAB.release()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Down as soon as the fleet tests of this worker are done (after the module fixtures' teardown): an idle lab's
+    agents would keep polling the endpoint while the other tests run."""
+    if nextitem is None or nextitem.get_closest_marker("fleet") is None:
+        _SHARED_LAB.release()
 
 
 @pytest.fixture(scope="module")

@@ -259,13 +259,15 @@ def deploy_fleet(lab, fleet):
     definition = ecs.register_task_definition(**task_definition())["taskDefinition"]["taskDefinitionArn"]
     ecs.start_task(cluster=CLUSTER, taskDefinition=definition, containerInstances=fleet["container_instance_arns"],
                    startedBy="fleetops-deploy")
-    ecs.run_task(cluster=CLUSTER, taskDefinition=definition, count=1, launchType="EXTERNAL", startedBy="fleetops-deploy")
-    ecs.create_service(cluster=CLUSTER, serviceName="web", taskDefinition=definition, desiredCount=HOSTS, launchType="EXTERNAL",
-                       placementConstraints=[{"type": "distinctInstance"}])
+    ecs.run_task(cluster=CLUSTER, taskDefinition=definition, count=1, launchType="EXTERNAL",
+                 startedBy="fleetops-deploy")
+    ecs.create_service(cluster=CLUSTER, serviceName="web", taskDefinition=definition, desiredCount=HOSTS,
+                       launchType="EXTERNAL", placementConstraints=[{"type": "distinctInstance"}])
     deadline = time.monotonic() + 60
     while True:
         arns = ecs.list_tasks(cluster=CLUSTER, desiredStatus="RUNNING")["taskArns"]
-        statuses = [task["lastStatus"] for task in ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"]] if arns else []
+        tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+        statuses = [task["lastStatus"] for task in tasks]
         if statuses.count("RUNNING") == HOSTS + 1 + HOSTS:
             return
         assert time.monotonic() < deadline, f"the deployed tasks are not all RUNNING after 60 s: {statuses}"
