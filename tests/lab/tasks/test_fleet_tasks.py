@@ -2,8 +2,9 @@
 SSM and ECS and run each task as containers in the host's Docker Engine, pulled from the lab's ECR stand-in,
 logging through dockerd's awslogs driver to the lab's CloudWatch Logs (lab/agents, lab/PROTOCOL.md).
 
-The module fixture `fleet` (tests/lab/conftest.py) claims the session's lab with 3 hosts; the fleet needs root. Each test uses its own task definition family and stops what it
-started, so the next one finds no task of it on the hosts.
+The module fixture `fleet` (tests/lab/conftest.py) claims the session's lab with 3 hosts; the fleet needs root.
+Each test uses its own task definition family and stops what it started, so the next one finds no task of it on
+the hosts.
 """
 import json
 
