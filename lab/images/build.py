@@ -5,7 +5,8 @@ Docker Engine 20.10 pulls). The same image is the lab's "job" image: a task over
 ["sh", "-c", "echo one; exit 3"]. Layout of the layer:
 
   bin/busybox, bin/<applet> -> busybox   every applet of `busybox --list`; PATH=/bin
-  bin/web                                the command: names the task on stdout, then `httpd -f -vv -p 80`
+  bin/web                                the command: names the task on stdout, then `httpd -f -vv -p 80`; on SIGTERM
+                                         it stops listening and lets requests in flight finish
   bin/task-arn                           the task's ARN from $ECS_CONTAINER_METADATA_URI_V4/task
   www/cgi-bin/index.cgi                  GET /: task=<id> arn=<arn> host=<hostname> version=<version>
   www/health                             GET /health: ok

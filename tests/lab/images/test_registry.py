@@ -371,7 +371,7 @@ def test_web_entrypoint_on_port_80(rootfs):
         "i=0; until wget -q -O /tmp/page http://127.0.0.1/ 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || exit 1; "
         "sleep 0.05; done; "
         "wget -q -O- http://127.0.0.1/health >>/tmp/page; cat /tmp/page; "
-        # SIGTERM (what `docker stop` sends) ends it at once and with status 0.
+        # SIGTERM (what `docker stop` sends) ends it, with no request in flight at once, and with status 0.
         "kill -TERM $web; wait $web; echo \"web exited $?\" >&2"
     )
     try:
@@ -381,7 +381,7 @@ def test_web_entrypoint_on_port_80(rootfs):
         assert result.stdout == f"task={TASK_ID} arn={TASK_ARN} host={socket.gethostname()} version=1\nok\n"
         assert result.stderr == "web exited 0\n"
         assert (rootfs / "tmp" / "web.out").read_text() == (f"web: serving on :80 as task {TASK_ID} (version 1)\n"
-                                                            "web: stopped\n")
+                                                            "web: draining\nweb: stopped\n")
         assert "url:/\n" in (rootfs / "tmp" / "web.err").read_text()
     finally:
         shutil.rmtree(rootfs / "tmp" / "meta")

@@ -106,6 +106,28 @@ def containers_of(address, task_arn, running_only=True):
     return listing.stdout.split()
 
 
+# Run on a lab host: the first half of a GET to the task's port, then, once the container logs that it is draining
+# (ECS stopped the task), the rest; the answer goes to /tmp/in-flight.out.
+IN_FLIGHT_REQUEST = """
+import pathlib, socket, subprocess, sys, time
+container, port = sys.argv[1], int(sys.argv[2])
+connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+connection.sendall(b"GET / HTTP/1.0\\r\\nHost: web\\r\\n")
+pathlib.Path("/tmp/in-flight.sent").touch()
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    logs = subprocess.run(["docker", "logs", container], capture_output=True, text=True)
+    if "web: draining" in logs.stdout + logs.stderr:
+        break
+    time.sleep(0.1)
+connection.sendall(b"\\r\\n")
+answer = b""
+while chunk := connection.recv(65536):
+    answer += chunk
+pathlib.Path("/tmp/in-flight.out").write_bytes(answer)
+"""
+
+
 def test_web_task_on_3_hosts_answers_on_its_port_and_stopping_frees_it(registered_fleet, tmp_path):
     tasks = run_play(tmp_path, [
         define("web", [container("web", cpu=128, port_mappings=[{"container_port": 80, "host_port": 0}])]),
@@ -134,9 +156,21 @@ def test_web_task_on_3_hosts_answers_on_its_port_and_stopping_frees_it(registere
         assert len(containers_of(address, task["task_arn"])) == 1
         endpoints.append((address, binding["host_port"], task["task_arn"]))
 
+    # A request in flight when ECS stops the task is still answered: the agent stops the container with SIGTERM
+    # and the web server lets it finish (lab/images/files/web) before the container exits.
+    address, port, task_arn = endpoints[0]
+    [container_id] = containers_of(address, task_arn)
+    started_request = on_host(address, f"rm -f /tmp/in-flight.*; nohup python3 -c '{IN_FLIGHT_REQUEST}' {container_id} "
+                                       f"{port} </dev/null >/tmp/in-flight.log 2>&1 &")
+    assert started_request.returncode == 0, started_request.stdout + started_request.stderr
+    wait_for(lambda: on_host(address, "test -e /tmp/in-flight.sent").returncode == 0, 30, "the request's first half sent")
+
     stopped = run_play(tmp_path, [module("ecs_run_task", "stop web", operation="stop", started_by="fleet-web", wait=True,
                                          wait_delay=1, wait_timeout=180)])["stop web"]
     assert [task["last_status"] for task in stopped["tasks"]] == ["STOPPED"] * 3
+    answer = wait_for(lambda: on_host(address, "cat /tmp/in-flight.out").stdout, 30, "the in-flight request's answer")
+    assert answer.split()[1] == "200" and f"task={task_arn.rsplit('/', 1)[1]} " in answer, (
+        answer + on_host(address, "cat /tmp/in-flight.log").stdout)
     for address, port, task_arn in endpoints:
         refused = curl(address, port)
         assert refused.returncode == 7, refused.stdout + refused.stderr  # curl: failed to connect
