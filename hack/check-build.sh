@@ -2,6 +2,7 @@
 # The built artifact holds the collection only, installs, and ansible-doc lists its plugins.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$top/.tmp"
 work=$(mktemp -d "$top/.tmp/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 artifact=$("$top/hack/build.sh" "$work")
