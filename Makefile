@@ -52,7 +52,7 @@ build: venv
 # sanity, lint and build are independent: they run side by side, each one's output kept together.
 test: host-deps venv
 	$(MAKE) -j3 --output-sync=target sanity lint build
-	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=25 tests/unit $(wildcard tests/lab)
+	$(BIN)/pytest -n 2 --no-loadscope-reorder --durations=25 tests/unit $(wildcard tests/lab)
 
 demo: venv host-deps
 	$(BIN)/python -m lab demo --hosts 3

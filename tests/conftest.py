@@ -1,8 +1,8 @@
-"""How `make test` spreads the suites over pytest-xdist workers (`pytest -n 2 --dist loadgroup`).
+"""How `make test` spreads the suites over pytest-xdist workers (`pytest -n 2 --no-loadscope-reorder`).
 
-A test module that needs a lab fleet says so with ``pytestmark = pytest.mark.fleet``. Fleet tests run in one of
-two lanes (FLEET_LANES; a module not named there runs last in lane "fleet-1"), each lane's tests on one worker
-in the lane's order, so that a module's lab and its tests stay together. Every worker brings its labs up under its own
+A test module that needs a lab fleet says so with ``pytestmark = pytest.mark.fleet`` and is named in one of two
+lanes (FLEET_LANES; a fleet test in no lane stops the run). A lane's tests run on one worker in the lane's order,
+so that a module's lab and its tests stay together. Every worker brings its labs up under its own
 FLEETOPS_LAB_ID (the given one, default 0, plus the worker's number), so two lanes run side by side without
 sharing a namespace, subnet or state directory. The lanes are queued first and every other test after them:
 whichever worker is free takes the next one, which balances the run. Without xdist (plain `pytest`) the same
@@ -53,21 +53,33 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "fleet: the test needs a lab fleet (root, network namespaces, nspawn hosts)")
 
 
-def _position(item):
+def _position(nodeid):
     """(lane number, place in the lane) of a fleet test; None for any other test."""
-    if item.get_closest_marker("fleet") is None:
-        return None
-    for name in (item.nodeid, item.nodeid.split("::", 1)[0]):
+    for name in (nodeid, nodeid.split("::", 1)[0]):
         if name in _POSITION:
             return _POSITION[name]
-    return 0, len(_POSITION)
+    return None
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    positions = {item: _position(item) for item in items}
-    for item, position in positions.items():
-        if position is not None:
-            item.add_marker(pytest.mark.xdist_group(_LANE_NAMES[position[0]]))
+    unplaced = sorted({item.nodeid.split("::", 1)[0] for item in items
+                       if item.get_closest_marker("fleet") and _position(item.nodeid) is None})
+    if unplaced:
+        raise pytest.UsageError(f"fleet tests in no lane of tests/conftest.py's FLEET_LANES: {', '.join(unplaced)}")
     # The lanes first, each in its order (the sort is stable: file order within a module), then every other test.
-    items.sort(key=lambda item: positions[item] or (len(_LANE_NAMES), 0))
+    items.sort(key=lambda item: _position(item.nodeid) or (len(_LANE_NAMES), 0))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's load-scope scheduling with each lane as one scope (every other test is a scope of its own). xdist's
+    own `--dist loadgroup` cannot do it under pytest 9: it renames a test's node id to add its group, and pytest 9
+    derives node ids anew."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LaneScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            position = _position(nodeid)
+            return nodeid if position is None else _LANE_NAMES[position[0]]
+
+    return LaneScheduling(config, log)
