@@ -11,9 +11,20 @@ import socket
 import sys
 
 
+# A host cut off the network must end the connection within seconds, in every phase of SSH: the client's
+# ServerAliveInterval only runs once a session is up, and in the key exchange unacknowledged data otherwise keeps
+# the connection for TCP's retransmission time (about 15 minutes). TCP_USER_TIMEOUT drops a connection whose sent
+# data stays unacknowledged for 10 s, keepalives one that has gone silent (tcp(7)).
+SOCKET_OPTIONS = ((socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 10_000), (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+                  (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 5), (socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 2),
+                  (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3))
+
+
 def main(host, port):
     conn = socket.create_connection((host, int(port)), timeout=10)
     conn.settimeout(None)
+    for level, option, value in SOCKET_OPTIONS:
+        conn.setsockopt(level, option, value)
     selector = selectors.DefaultSelector()
     selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "client")
     selector.register(conn, selectors.EVENT_READ, "host")
