@@ -9,6 +9,7 @@
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,9 +24,18 @@ SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/
 
 
 def lab(*args, env=None, timeout=300):
-    """Run `python -m lab ARGS` and return the finished process."""
-    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=config.REPO_ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=dict(os.environ, **(env or {})))
+    """Run `python -m lab ARGS` and return the finished process. It runs in a session of its own: at the timeout
+    everything it started (e.g. molecule's ansible-playbook children) is ended with it, not left running."""
+    with subprocess.Popen([sys.executable, "-m", "lab", *args], cwd=config.REPO_ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=dict(os.environ, **(env or {})),
+                          start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def lab_ok(*args, **kwargs):
@@ -145,7 +155,7 @@ class SessionLab:
     ``claim(hosts)`` gives a lab of exactly that many hosts in a clean state: brought up the first time (or when
     the size changes, or with ``fresh=True`` for a suite that needs newly booted hosts); otherwise the endpoint is
     reset (AWS state, faults, counters, clock, settings) and lab/playbooks/clean-hosts.yml takes the agents, their
-    state and every container off the hosts. Docker and its pulled images stay, so the next rollout does not install
+    state and every container off the hosts (when that fails, the lab is brought up anew). Docker and its pulled images stay, so the next rollout does not install
     them again. ``release()`` takes the lab down for a suite that brings its own up (and at the session's end)
     and checks that nothing is left behind.
     """
@@ -164,10 +174,15 @@ class SessionLab:
             assert "lab: down" in status.stdout, f"another lab is up; run `python -m lab down` first:\n{status.stdout}"
             lab_ok("up", "--hosts", str(hosts))
             self.state = lab_state()
-        else:
-            lab_control("/_lab/reset", {})
-            lab_ok("exec", "--", "ansible-playbook", str(self.CLEAN_HOSTS), timeout=600)
+        elif not self._clean():
+            # A suite before left the lab broken (a host unreachable, say): the next one gets new hosts.
+            self.release()
+            return self.claim(hosts)
         return self.state
+
+    def _clean(self):
+        lab_control("/_lab/reset", {})
+        return lab("exec", "--", "ansible-playbook", str(self.CLEAN_HOSTS), timeout=600).returncode == 0
 
     def release(self):
         if self.state is None:
