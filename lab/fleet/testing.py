@@ -155,9 +155,9 @@ class SessionLab:
     ``claim(hosts)`` gives a lab of exactly that many hosts in a clean state: brought up the first time (or when
     the size changes, or with ``fresh=True`` for a suite that needs newly booted hosts); otherwise the endpoint is
     reset (AWS state, faults, counters, clock, settings) and lab/playbooks/clean-hosts.yml takes the agents, their
-    state and every container off the hosts (when that fails, the lab is brought up anew). Docker and its pulled images stay, so the next rollout does not install
-    them again. ``release()`` takes the lab down for a suite that brings its own up (and at the session's end)
-    and checks that nothing is left behind.
+    state and every container off the hosts (when that fails, the lab is brought up anew). Docker and its pulled
+    images stay, so the next rollout does not install them again. ``release()`` takes the lab down for a suite that
+    brings its own up (and at the session's end) and checks that nothing is left behind.
     """
 
     CLEAN_HOSTS = config.REPO_ROOT / "lab" / "playbooks" / "clean-hosts.yml"
