@@ -172,7 +172,7 @@ def _write_ansible_files(members):
         "host_key_checking = False\ninterpreter_python = /usr/bin/python3\nforks = 20\ntimeout = 30\n\n"
         "[ssh_connection]\npipelining = True\n"
         "ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null "
-        "-o StrictHostKeyChecking=no -o LogLevel=ERROR\n"
+        "-o StrictHostKeyChecking=no -o LogLevel=ERROR -o ServerAliveInterval=3 -o ServerAliveCountMax=3\n"
         # `down` ends the control masters found here, so no ssh process outlives the lab.
         f"control_path_dir = {CONTROL_DIR}\ncontrol_path = %(directory)s/%%C\n"
     )
