@@ -3,7 +3,6 @@ import contextlib
 import fcntl
 import ipaddress
 import os
-import threading
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +21,6 @@ STATE_DIR = Path(os.environ.get("FLEETOPS_LAB_STATE_DIR", REPO_ROOT / "lab" / f"
 RUN_DIR = Path(os.environ.get("FLEETOPS_LAB_RUN_DIR", f"/run/fleetops-lab{_SUFFIX}"))
 # The debootstrap'd base survives `lab down`; it is rebuilt only when its recipe changes.
 CACHE_DIR = Path(os.environ.get("FLEETOPS_LAB_CACHE_DIR", "/var/cache/fleetops-lab"))
-_cache_holder = threading.local()
 
 NETNS = f"fleetops-lab{_SUFFIX}"
 NETNS_PATH = Path("/run/netns") / NETNS
@@ -79,20 +77,11 @@ def repo_url():
 @contextlib.contextmanager
 def cache_lock():
     """One writer of CACHE_DIR at a time on the machine: labs side by side (pytest-xdist workers, a CI clone next to
-    a developer's lab) may build or unpack the same cache entry at once. Re-entrant within a thread."""
-    if getattr(_cache_holder, "depth", 0):
-        _cache_holder.depth += 1
-        try:
-            yield
-        finally:
-            _cache_holder.depth -= 1
-        return
+    a developer's lab) may build or unpack the same cache entry at once. Not re-entrant: its users do not nest."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with open(CACHE_DIR / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _cache_holder.depth = 1
         try:
             yield
         finally:
-            _cache_holder.depth = 0
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -137,8 +137,9 @@ def leftovers(state):
     return found
 
 
-def wait_for(condition, timeout, what):
-    """Poll `condition` until it returns something truthy, and return that; AssertionError after `timeout` s."""
+def wait_for(condition, timeout, what, interval=1.0):
+    """Poll `condition` every `interval` s until it returns something truthy, and return that; AssertionError
+    after `timeout` s."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
@@ -146,7 +147,7 @@ def wait_for(condition, timeout, what):
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(1)
+        time.sleep(interval)
 
 
 class SessionLab:

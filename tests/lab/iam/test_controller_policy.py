@@ -21,6 +21,7 @@ import yaml
 
 from lab.aws._ecs_testing import registration
 from lab.aws.testing import StandInThread
+from lab.fleet.testing import wait_for
 
 from ..conftest import REPO_ROOT, PlayResult, play_command, play_env
 
@@ -244,10 +245,7 @@ def join_fleet(lab, directory):
     handed.write_text(json.dumps({"id": activation["ActivationId"], "code": activation["ActivationCode"]}))
     handed.replace(directory / "activation.json")
     hosts = directory / "hosts.json"
-    deadline = time.monotonic() + 60
-    while not hosts.exists():
-        assert time.monotonic() < deadline, "the hosts did not join within 60 s"
-        time.sleep(0.1)
+    wait_for(hosts.exists, 60, "the hosts to join", interval=0.1)
     ssm.delete_activation(ActivationId=activation["ActivationId"])
     return json.loads(hosts.read_text())
 
@@ -263,15 +261,13 @@ def deploy_fleet(lab, fleet):
                  startedBy="fleetops-deploy")
     ecs.create_service(cluster=CLUSTER, serviceName="web", taskDefinition=definition, desiredCount=HOSTS,
                        launchType="EXTERNAL", placementConstraints=[{"type": "distinctInstance"}])
-    deadline = time.monotonic() + 60
-    while True:
+
+    def all_running():
         arns = ecs.list_tasks(cluster=CLUSTER, desiredStatus="RUNNING")["taskArns"]
         tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
-        statuses = [task["lastStatus"] for task in tasks]
-        if statuses.count("RUNNING") == HOSTS + 1 + HOSTS:
-            return
-        assert time.monotonic() < deadline, f"the deployed tasks are not all RUNNING after 60 s: {statuses}"
-        time.sleep(0.2)
+        return [task["lastStatus"] for task in tasks].count("RUNNING") == HOSTS + 1 + HOSTS
+
+    wait_for(all_running, 60, f"the {HOSTS + 1 + HOSTS} deployed tasks RUNNING", interval=0.2)
 
 
 def test_the_flows_pass_with_exactly_the_published_policy(lab_aws, tmp_path):
