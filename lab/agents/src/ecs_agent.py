@@ -22,7 +22,9 @@ drives it (aws/amazon-ecs-agent, agent/dockerclient).
   for dockerd's awslogs driver) and the task metadata endpoint v4 (/v4/<id>, /v4/<id>/task) that
   ECS_CONTAINER_METADATA_URI_V4 points each container at.
 - Lab-only keys: ECS_LAB_PING_INTERVAL (s between DiscoverPollEndpoint heartbeats, default 10),
-  ECS_LAB_POLL_INTERVAL (s between task polls, default 2), ECS_LAB_INTROSPECTION_PORT (default 51678).
+  ECS_LAB_POLL_INTERVAL (s between task polls, default 2), ECS_LAB_INTROSPECTION_PORT (default 51678),
+  ECS_LAB_CREDENTIALS_PORT (default 51679; ecs-init's NAT rules keep 51679: only the tests that run the agent on the
+  machine itself, side by side, move it).
   Real keys honoured: ECS_CONTAINER_STOP_TIMEOUT (default 30s), ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION
   (default 3h; stopped containers are removed after it), DOCKER_HOST.
 
@@ -826,7 +828,7 @@ def run_agent(log):
                 return 0
     JsonHandler.agent = agent
     servers = [serve(Introspection, (INTROSPECTION[0], int(config.get("ECS_LAB_INTROSPECTION_PORT") or INTROSPECTION[1]))),
-               serve(TaskEndpoint, ("127.0.0.1", CREDENTIALS_PORT))]
+               serve(TaskEndpoint, ("127.0.0.1", int(config.get("ECS_LAB_CREDENTIALS_PORT") or CREDENTIALS_PORT)))]
     agent.tasks.resume()
     ping = agent.interval("ECS_LAB_PING_INTERVAL", DEFAULT_PING_SECONDS)
     last_ping = 0.0

@@ -22,6 +22,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from lab.fleet import config
 from lab.fleet.testing import wait_for
 
 SOURCES = Path(__file__).resolve().parents[3] / "lab" / "agents" / "src"
@@ -30,8 +31,10 @@ import awsapi  # noqa: E402  (the agents import their modules flat, as installed
 import ecs_agent  # noqa: E402
 
 CLUSTER = "agents"
-# Not 51678: on this shared machine that port is in the ephemeral range and may be held by a client socket.
-INTROSPECTION_PORT = 29678
+# Not 51678/51679: on this shared machine they are in the ephemeral range and may be held by a client socket. One
+# pair per lab id, so that the agents of two workers' tests (tests/conftest.py) do not take each other's ports.
+INTROSPECTION_PORT = 29678 + 2 * config.LAB_ID
+CREDENTIALS_PORT = INTROSPECTION_PORT + 1
 
 
 @pytest.fixture
@@ -250,6 +253,7 @@ def ecs_agent_host(lab_aws, host_root, docker_socket):
     write(host_root, "/var/lib/ecs/ecs.config", f"AWS_DEFAULT_REGION=us-east-1\nECS_EXTERNAL=true\n"
                                                 f"ECS_BACKEND_HOST={lab_aws.url}\nECS_LAB_POLL_INTERVAL=0.3\n"
                                                 f"ECS_LAB_INTROSPECTION_PORT={INTROSPECTION_PORT}\n"
+                                                f"ECS_LAB_CREDENTIALS_PORT={CREDENTIALS_PORT}\n"
                                                 f"DOCKER_HOST={docker_socket}\n")
     write(host_root, "/etc/ecs/ecs.config", f"ECS_CLUSTER={CLUSTER}\n")
     ecs = lab_aws.client("ecs")
