@@ -4,8 +4,8 @@
 
 Brings a lab up (`python -m lab up`), rolls the agents out with playbooks/rollout.yml, deploys the docs' web
 task (image tag 1) as a REPLICA service of --tasks tasks behind HAProxy on the first host with
-playbooks/deploy.yml, then starts a load generator inside the island (lab.bench.loadgen, 2 workers sending
-requests back to back through HAProxy), deploys revision 2 (minimumHealthyPercent 50, maximumPercent 200),
+playbooks/deploy.yml, then starts a load generator inside the island (lab.bench.loadgen, as lab.bench.rolling's
+load() runs it), deploys revision 2 (minimumHealthyPercent 50, maximumPercent 200),
 stops the generator once the deploy role reports the rollout settled, and takes the lab down. Prints the
 requests, failures and answers per version during the rollout, and the rollout's wall time.
 """
@@ -19,7 +19,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOP)
 
 from lab.bench import rolling  # noqa: E402
-from lab.fleet.testing import create_clusters, fleet_lab  # noqa: E402
+from lab.fleet.testing import SessionLab, create_clusters  # noqa: E402
 
 
 def main():
@@ -28,7 +28,9 @@ def main():
     parser.add_argument("--tasks", type=int, default=6)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    with fleet_lab(hosts=args.hosts):
+    fleet = SessionLab()
+    try:
+        fleet.claim(hosts=args.hosts)
         create_clusters("lab")
         for step, (name, extra) in enumerate([("rollout", {}),
                                               ("deploy", rolling.service_vars(rolling.task_definition("1"), count=args.tasks))]):
@@ -42,6 +44,8 @@ def main():
         summary = generator.stop()
         if rolled.returncode != 0:
             sys.exit(f"the rolling update failed:\n{rolled.stdout[-4000:]}")
+    finally:
+        fleet.release()
     figures = {"hosts": args.hosts, "tasks": args.tasks, "rollout_seconds": round(seconds, 1),
                "requests": summary["requests"], "failures": summary["failures"], "versions": summary["versions"],
                "failure_samples": summary["failure_samples"]}
