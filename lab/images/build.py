@@ -8,7 +8,8 @@ Docker Engine 20.10 pulls). The same image is the lab's "job" image: a task over
   bin/web                                the command: names the task on stdout, then `httpd -f -vv -p 80`; on SIGTERM
                                          it stops listening and lets requests in flight finish
   bin/task-arn                           the task's ARN from $ECS_CONTAINER_METADATA_URI_V4/task
-  www/cgi-bin/index.cgi                  GET /: task=<id> arn=<arn> host=<hostname> version=<version>
+  www/cgi-bin/index.cgi                  GET /: task=<id> arn=<arn> host=<hostname> version=<version> (after
+                                         $WEB_RESPONSE_DELAY seconds when the task sets it)
   www/health                             GET /health: ok
   etc/passwd, etc/group                  root and nobody
   etc/web-version                        version_label: the page's version unless the task sets APP_VERSION

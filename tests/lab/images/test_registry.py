@@ -304,27 +304,56 @@ def in_image(rootfs, argv, env=None, **kwargs):
     return result
 
 
+@pytest.fixture
+def page_cache(rootfs):
+    """Where index.cgi keeps the page once the endpoint named the task; each test starts without it."""
+    cache = rootfs / "tmp" / "web-page"
+    cache.unlink(missing_ok=True)
+    yield cache
+    cache.unlink(missing_ok=True)
+
+
 @needs_root
-def test_index_cgi_names_the_task(rootfs, metadata):
+def test_index_cgi_names_the_task_and_keeps_the_page(rootfs, metadata, page_cache):
     hostname = socket.gethostname()
     cgi = ["/bin/busybox", "sh", "/www/cgi-bin/index.cgi"]
+    page = f"task={TASK_ID} arn={TASK_ARN} host={hostname} version=1\n"
     result = in_image(rootfs, cgi, {"ECS_CONTAINER_METADATA_URI_V4": metadata})
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (f"Content-Type: text/plain\r\n\r\n"
-                             f"task={TASK_ID} arn={TASK_ARN} host={hostname} version=1\n")
+    assert result.stdout == f"Content-Type: text/plain\r\n\r\n{page}"
     assert result.stderr == ""
+    # Kept: the next requests do not ask the endpoint (a dead one changes nothing).
+    assert page_cache.read_text() == page
+    dead = f"http://127.0.0.1:{free_port()}/v4/x"
+    assert in_image(rootfs, cgi, {"ECS_CONTAINER_METADATA_URI_V4": dead}).stdout.endswith(page)
+    page_cache.unlink()
     result = in_image(rootfs, cgi, {"ECS_CONTAINER_METADATA_URI_V4": metadata, "APP_VERSION": "7"})
     assert result.stdout.endswith(" version=7\n")
-    # Not in ECS, or the endpoint fails: the page still answers.
+    page_cache.unlink()
+    # Not in ECS, or the endpoint fails: the page still answers, and is not kept (the next request asks again).
     unknown = f"task=unknown arn=unknown host={hostname} version=1\n"
     assert in_image(rootfs, cgi).stdout.endswith(unknown)
     assert in_image(rootfs, cgi, {"ECS_CONTAINER_METADATA_URI_V4": metadata + "x"}).stdout.endswith(unknown)
-    dead = f"http://127.0.0.1:{free_port()}/v4/x"
     assert in_image(rootfs, cgi, {"ECS_CONTAINER_METADATA_URI_V4": dead}).stdout.endswith(unknown)
+    assert not page_cache.exists()
+    assert in_image(rootfs, cgi, {"ECS_CONTAINER_METADATA_URI_V4": metadata}).stdout.endswith(page)
 
 
 @needs_root
-def test_httpd_serves_the_page_and_health(rootfs, metadata, tmp_path):
+def test_index_cgi_holds_the_answer_for_the_response_delay(rootfs, metadata, page_cache):
+    """A lower bound only: the answer comes no sooner than WEB_RESPONSE_DELAY."""
+    cgi = ["/bin/busybox", "sh", "/www/cgi-bin/index.cgi"]
+    started = time.monotonic()
+    result = in_image(rootfs, cgi, {"ECS_CONTAINER_METADATA_URI_V4": metadata, "WEB_RESPONSE_DELAY": "0.3"})
+    assert time.monotonic() - started >= 0.3
+    assert result.returncode == 0 and result.stdout.endswith(f"task={TASK_ID} arn={TASK_ARN} "
+                                                              f"host={socket.gethostname()} version=1\n")
+    bad = in_image(rootfs, cgi, {"ECS_CONTAINER_METADATA_URI_V4": metadata, "WEB_RESPONSE_DELAY": "soon"})
+    assert bad.returncode == 0 and bad.stdout.endswith(" version=1\n")  # a bad value delays nothing
+
+
+@needs_root
+def test_httpd_serves_the_page_and_health(rootfs, metadata, tmp_path, page_cache):
     """busybox httpd has no index.html to send for "/", so it runs cgi-bin/index.cgi."""
     port = free_port()
     with open(tmp_path / "stderr", "wb") as stderr:
@@ -357,7 +386,7 @@ def _answers(url):
 
 
 @needs_root
-def test_web_entrypoint_on_port_80(rootfs):
+def test_web_entrypoint_on_port_80(rootfs, page_cache):
     """/bin/web itself, in a network namespace of its own (port 80 there is free), with a metadata
     endpoint stand-in inside it (busybox httpd serving a file)."""
     task = rootfs / "tmp" / "meta" / "v4" / "feed" / "task"
