@@ -151,6 +151,33 @@ def test_island_stays_sealed_with_docker_running(fleet, where):
     assert routes_out(fleet, where) == []
 
 
+def test_a_claim_of_the_same_size_gives_the_same_hosts_back_clean(fleet, session_lab):
+    """The shared lab's reuse (lab.fleet.testing.SessionLab): after the tests above left agents installed and
+    registered, plus a container, the next suite's claim gets the same hosts (not newly booted) with no agent,
+    agent state or container left, an endpoint with nothing in it, and Docker with its images still there."""
+    first = fleet["hosts"][0]["address"]
+    made = on_host(first, "touch /root/before-the-claim && tar -c -T /dev/null | docker import - lab/empty >/dev/null "
+                          "&& docker create --name left-behind lab/empty /none >/dev/null")
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert describe_container_instances(CLUSTER)  # what the claim must clean away
+
+    assert session_lab.claim(hosts=3) == fleet
+    assert on_host(first, "test -e /root/before-the-claim && docker image inspect lab/empty >/dev/null").returncode == 0
+    for host in fleet["hosts"]:
+        left = on_host(host["address"], "dpkg -l | awk '$1 == \"ii\" && $2 ~ /^amazon-/ {print $2}'; "
+                                        "ls -d /var/lib/ecs /etc/ecs /var/lib/amazon /etc/amazon /root/.aws 2>/dev/null; "
+                                        "docker ps -aq; systemctl is-active docker")
+        assert left.stdout.splitlines() == ["active"], (host["name"], left.stdout, left.stderr)
+    aws = island_python("""
+import boto3, json
+ecs, ssm = boto3.client("ecs"), boto3.client("ssm")
+print(json.dumps({"clusters": ecs.list_clusters()["clusterArns"],
+                  "managed": ssm.describe_instance_information()["InstanceInformationList"],
+                  "activations": ssm.describe_activations()["ActivationList"]}, default=str))
+""")
+    assert aws == {"clusters": [], "managed": [], "activations": []}
+
+
 def test_down_leaves_nothing_behind(fleet):
     state = lab_state()
     lab_ok("down")
