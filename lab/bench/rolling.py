@@ -24,9 +24,9 @@ PLAYBOOKS = config.REPO_ROOT / "playbooks"
 VENV_BIN = os.path.dirname(sys.executable)
 LB_HOST = config.host_name(1)
 # Each answer of the web tasks takes 50 ms, as an application's own work would, and load() keeps 6 requests going:
-# about one request is in flight at each of 6 tasks at any time (a stop that cut one would show), at about 120
-# requests/s. 2 workers back to back without the delay kept fewer requests in flight for more CPU: the hosts used
-# 0.85 of a core during the services suite against 0.36 now (their cpuacct groups, one run each).
+# about one request is in flight at each of 6 tasks at any time (a stop that cut one would show), at about 100
+# requests/s (docs/services.md). 2 workers back to back without the delay kept fewer requests in flight for more
+# CPU: the hosts used 0.85 of a core during the services suite against 0.36 now (their cpuacct groups, one run each).
 RESPONSE_DELAY = "0.05"
 LOAD_WORKERS = 6
 
