@@ -49,7 +49,7 @@ def routes_out(fleet, where):
     """What routes out, asked with `ip route get` (no packet is sent): lines naming each outside target that has a
     route. On a host, its own Docker bridge (if any) is the host's network, not outside."""
     host = fleet["hosts"][0]
-    inside_host = [n for n in [docker_network(host)] if n and where == "host"]
+    inside_host = [n for n in [docker_network(host)] if n] if where == "host" else []
     targets = [t for t in OUTSIDE + machine_addresses()
                if not any(ipaddress.ip_address(t) in ipaddress.ip_network(n, strict=False) for n in inside_host)]
     script = " ; ".join(f"ip -4 route get {t} >/dev/null 2>&1 && echo ROUTE {t}" for t in targets)
